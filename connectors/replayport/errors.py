@@ -8,6 +8,7 @@ ReplayportError                      root; the CLI maps it to an exit code
 ├── DecodeError                      one piece of a recording could not be decoded (→ a reject row)
 ├── PostHogAPIError                  the API answered with an error we cannot recover from
 │   ├── AuthenticationError          401/403
+│   ├── NotFoundError                404 (unknown recording, block out of range)
 │   ├── RecordingDeletedError        410 recording_deleted
 │   └── RecordingIncompleteError     blocks still missing after retries
 ├── TransientError (marker)          worth retrying: 429, 5xx, timeouts
@@ -29,6 +30,7 @@ __all__ = [
     "DecodeError",
     "HashKeyMissingError",
     "InputError",
+    "NotFoundError",
     "PostHogAPIError",
     "RateLimitedError",
     "RecordingDeletedError",
@@ -102,6 +104,10 @@ class AuthenticationError(PostHogAPIError):
     """The API key was refused (401/403)."""
 
     exit_code = 2
+
+
+class NotFoundError(PostHogAPIError):
+    """PostHog answered 404 (unknown recording, block index out of range)."""
 
 
 class RecordingDeletedError(PostHogAPIError):

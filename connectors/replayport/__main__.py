@@ -1,0 +1,5 @@
+"""`python -m replayport` → the CLI."""
+
+from replayport.cli import main
+
+main()

@@ -1,0 +1,167 @@
+"""The owned archive: contract tables as Delta tables, written by dlt's filesystem destination.
+
+Layout: `<archive_url>/posthog_replay/<table>/` (Delta), plus dlt's own `_dlt_*` tables that
+carry the pipeline state, so a fresh machine pointed at the same archive resumes where the last
+run stopped. A local directory by default; any fsspec URL dlt supports (`s3://…`) works the same.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+from dlt.common.pipeline import LoadInfo
+
+from replayport.config import Settings
+from replayport.errors import ArchiveError
+from replayport.tables.schemas import PRIMARY_KEYS, SCHEMAS
+
+__all__ = ["ARCHIVE_DATASET", "Archive", "hinted"]
+
+ARCHIVE_DATASET = "posthog_replay"
+_PIPELINE_NAME = "replayport_archive"
+_UPSERT = {"disposition": "merge", "strategy": "upsert"}
+
+
+def hinted(table_name: str, table: pa.Table) -> Any:
+    """Mark an Arrow table with its contract table name, primary key and upsert disposition."""
+    return dlt.mark.with_hints(
+        table,
+        dlt.mark.make_hints(
+            table_name=table_name,
+            primary_key=list(PRIMARY_KEYS[table_name]),
+            write_disposition=_UPSERT,  # type: ignore[arg-type]
+            table_format="delta",
+        ),
+    )
+
+
+class Archive:
+    """Read and write the archive of one workdir/URL."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = settings.archive_url
+
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.url or self.url.startswith("file://")
+
+    def pipeline(self) -> dlt.Pipeline:
+        """The dlt pipeline that writes the archive (state kept in the workdir and the archive)."""
+        self.settings.pipelines_dir.mkdir(parents=True, exist_ok=True)
+        return dlt.pipeline(
+            pipeline_name=_PIPELINE_NAME,
+            destination=dlt.destinations.filesystem(bucket_url=self.url),
+            dataset_name=ARCHIVE_DATASET,
+            pipelines_dir=str(self.settings.pipelines_dir),
+            progress="log" if os.environ.get("REPLAYPORT_DLT_PROGRESS") else None,
+        )
+
+    def write(self, data: Any, pipeline: dlt.Pipeline | None = None) -> LoadInfo:
+        """Run `data` (a dlt source/resource or hinted Arrow tables) into the archive."""
+        pipeline = pipeline or self.pipeline()
+        try:
+            info = pipeline.run(data, loader_file_format="parquet")
+        except Exception as exc:  # dlt wraps every failure in PipelineStepFailed
+            raise ArchiveError(f"writing the archive at {self._safe_url()} failed: {_short(exc)}") from exc
+        if info.has_failed_jobs:
+            raise ArchiveError(f"writing the archive at {self._safe_url()} had failed jobs")
+        return info
+
+    def write_tables(self, tables: Iterable[tuple[str, pa.Table]]) -> LoadInfo:
+        items = [hinted(name, table) for name, table in tables if table.num_rows]
+
+        @dlt.resource(name="replayport_tables")
+        def replayport_tables() -> Iterator[Any]:
+            yield from items
+
+        return self.write(replayport_tables())
+
+    def table_uri(self, table: str) -> str:
+        return f"{self.url.rstrip('/')}/{ARCHIVE_DATASET}/{table}"
+
+    def storage_options(self) -> dict[str, str]:
+        """deltalake/object-store options for remote archives (credentials as dlt resolves them)."""
+        if self.is_local:
+            return {}
+        from replayport.archive.remote import storage_options_for
+
+        return storage_options_for(self.url)
+
+    def has_table(self, table: str) -> bool:
+        if self.is_local:
+            return (Path(self.table_uri(table)) / "_delta_log").is_dir()
+        from deltalake import DeltaTable
+
+        try:
+            DeltaTable(self.table_uri(table), storage_options=self.storage_options())
+        except Exception:  # deltalake raises TableNotFoundError and friends
+            return False
+        return True
+
+    def delta_table(self, table: str) -> Any:
+        from deltalake import DeltaTable
+
+        return DeltaTable(self.table_uri(table), storage_options=self.storage_options())
+
+    def dataset(self, table: str) -> ds.Dataset | None:
+        """A pyarrow dataset over the current version of `table` (None when absent)."""
+        if not self.has_table(table):
+            return None
+        return self.delta_table(table).to_pyarrow_dataset()
+
+    def read(
+        self, table: str, columns: Sequence[str] | None = None, filter: Any = None
+    ) -> pa.Table:
+        dataset = self.dataset(table)
+        if dataset is None:
+            return SCHEMAS[table].empty_table().select(list(columns) if columns else SCHEMAS[table].names)
+        return dataset.to_table(columns=list(columns) if columns else None, filter=filter)
+
+    def session_ids(self) -> set[str]:
+        """Ids of every recording in the archive."""
+        sessions = self.read("sessions", columns=["session_id"])
+        return set(sessions.column("session_id").to_pylist())
+
+    def delete_sessions(self, session_ids: Sequence[str], tables: Sequence[str]) -> dict[str, int]:
+        """Physically delete every row of `session_ids` from `tables`: delete, then vacuum.
+
+        Vacuuming with zero retention removes the files of older Delta versions too, so the
+        bytes are gone, not merely hidden from the current version.
+        """
+        removed: dict[str, int] = {}
+        if not session_ids:
+            return removed
+        for table in tables:
+            if not self.has_table(table):
+                continue
+            delta = self.delta_table(table)
+            before = delta.to_pyarrow_dataset().count_rows(
+                filter=pc.field("session_id").isin(list(session_ids))
+            )
+            if before == 0:
+                continue
+            quoted = ", ".join("'" + sid.replace("'", "''") + "'" for sid in session_ids)
+            delta.delete(f"session_id IN ({quoted})")
+            delta.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+            removed[table] = before
+        return removed
+
+    def _safe_url(self) -> str:
+        """The archive URL without credentials that might be embedded in it."""
+        if "@" in self.url and "://" in self.url:
+            scheme, rest = self.url.split("://", 1)
+            return f"{scheme}://{rest.split('@', 1)[1]}"
+        return self.url
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1][:300] if text else type(exc).__name__

@@ -1,0 +1,143 @@
+"""Settings resolution, following dlt's conventions.
+
+Precedence: explicit argument > environment variable > `.dlt/secrets.toml` / `.dlt/config.toml`
+> default. replayport's own keys live under the `replayport` section
+(`REPLAYPORT__HASH_KEY`, `[replayport.privacy] excluded_routes = [...]`,
+`[replayport.frustration] rage_click_count = 3`); PostHog's under `sources.posthog_replay`;
+destination credentials where dlt expects them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dlt
+import orjson
+
+from replayport.errors import ConfigError, HashKeyMissingError
+
+__all__ = [
+    "DEFAULT_WORKDIR",
+    "Settings",
+    "demo_hash_key",
+    "resolve_hash_key",
+    "section_values",
+]
+
+DEFAULT_WORKDIR = Path("replayport-data")
+_DEMO_KEY_FILE = "demo-hash-key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where replayport keeps its files, resolved once per command."""
+
+    workdir: Path = DEFAULT_WORKDIR
+    archive_url: str = ""
+    """`<workdir>/archive` unless `REPLAYPORT__ARCHIVE_URL` (e.g. `s3://bucket/replayport`) is set."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def resolve(cls, workdir: Path | str | None = None, archive_url: str | None = None) -> Settings:
+        workdir_path = Path(
+            workdir or os.environ.get("REPLAYPORT_WORKDIR") or DEFAULT_WORKDIR
+        ).expanduser()
+        url = archive_url or _config_value("replayport.archive_url") or ""
+        if not url:
+            url = str((workdir_path / "archive").resolve())
+        return cls(workdir=workdir_path.resolve(), archive_url=str(url))
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.workdir / "replayport.duckdb"
+
+    @property
+    def pipelines_dir(self) -> Path:
+        """dlt's working state (extract files, pipeline state) lives with the workdir."""
+        return self.workdir / ".pipelines"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.workdir / "exports"
+
+
+def _config_value(key: str) -> Any:
+    value = dlt.config.get(key)
+    if value is None:
+        value = dlt.secrets.get(key)
+    return value
+
+
+def section_values(section: str, names: list[str]) -> dict[str, Any]:
+    """Values set for `replayport.<section>.<name>` anywhere dlt looks, JSON strings decoded.
+
+    Environment variables arrive as strings (`REPLAYPORT__PRIVACY__EXCLUDED_ROUTES='["/admin*"]'`),
+    toml values already typed; both end up as Python values here.
+    """
+    values: dict[str, Any] = {}
+    for name in names:
+        value = dlt.config.get(f"replayport.{section}.{name}")
+        if value is None:
+            continue
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped[:1] in ("[", "{") or stripped in ("true", "false") or _is_number(stripped):
+                try:
+                    value = orjson.loads(stripped)
+                except orjson.JSONDecodeError as exc:
+                    raise ConfigError(
+                        f"replayport.{section}.{name}: not valid JSON ({exc.msg})"
+                    ) from None
+        values[name] = value
+    return values
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def dataclass_config(section: str, cls: type[Any]) -> dict[str, Any]:
+    """Config values for every field of dataclass `cls` under `replayport.<section>`."""
+    return section_values(section, [f.name for f in dataclasses.fields(cls)])
+
+
+def resolve_hash_key(explicit: str | None = None) -> str:
+    """The identifier hash key: argument, `REPLAYPORT__HASH_KEY`, or `[replayport] hash_key`.
+
+    Raises:
+        HashKeyMissingError: when none is configured (only the demo may generate one).
+    """
+    key = explicit or dlt.secrets.get("replayport.hash_key")
+    if not key:
+        raise HashKeyMissingError()
+    key = str(key)
+    if len(key) < 16:
+        raise ConfigError("the hash key is too short: use at least 16 characters (32+ recommended)")
+    return key
+
+
+def demo_hash_key(workdir: Path) -> tuple[str, bool]:
+    """The demo's own key, generated once into `<workdir>/demo-hash-key` with 0600 permissions.
+
+    Returns:
+        The key and whether it was generated just now.
+    """
+    path = workdir / _DEMO_KEY_FILE
+    if path.exists():
+        return path.read_text().strip(), False
+    workdir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key, True
