@@ -275,7 +275,8 @@ def extract(
     elif source == "posthog":
         from replayport.sources.posthog_replay.extract import extract_posthog
 
-        extract_posthog(run, since=since, until=until, hash_key=hash_key, policy=policy)
+        result = extract_posthog(run, since=since, until=until, hash_key=hash_key, policy=policy)
+        Archive(run.settings).record_deletions(result.deleted, "deleted_upstream", run.run_id)
     else:
         raise ConfigError(f"unknown source `{source}`; choose posthog or files")
 

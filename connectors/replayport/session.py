@@ -161,6 +161,7 @@ def _session_row(
         "viewport_width": stats.viewport_width,
         "viewport_height": stats.viewport_height,
         "snapshot_source": _text(meta.get("snapshot_source")),
+        "expiry_time": _iso_to_ms(meta.get("expiry_time")),
         "excluded": masked.excluded,
         "person_properties": orjson.dumps(properties, option=orjson.OPT_SORT_KEYS).decode(),
         "redaction_counts": orjson.dumps(dict(masked.redactions), option=orjson.OPT_SORT_KEYS).decode(),

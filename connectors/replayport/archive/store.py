@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dlt
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from dlt.common.pipeline import LoadInfo
 
@@ -139,20 +139,33 @@ class Archive:
         removed: dict[str, int] = {}
         if not session_ids:
             return removed
+        quoted = ", ".join("'" + sid.replace("'", "''") + "'" for sid in sorted(set(session_ids)))
         for table in tables:
             if not self.has_table(table):
                 continue
             delta = self.delta_table(table)
-            before = delta.to_pyarrow_dataset().count_rows(
-                filter=pc.field("session_id").isin(list(session_ids))
-            )
-            if before == 0:
-                continue
-            quoted = ", ".join("'" + sid.replace("'", "''") + "'" for sid in session_ids)
-            delta.delete(f"session_id IN ({quoted})")
-            delta.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
-            removed[table] = before
+            metrics = delta.delete(f"session_id IN ({quoted})")
+            deleted = int(metrics.get("num_deleted_rows", 0) or 0)
+            if deleted:
+                delta.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+                removed[table] = deleted
         return removed
+
+    def record_deletions(self, session_ids: Sequence[str], reason: str, run_id: str) -> None:
+        """Log deletions in `_replayport_deletions`, so every warehouse load applies them too."""
+        if not session_ids:
+            return
+        now = datetime.now(UTC)
+        unique = sorted(set(session_ids))
+        table = pa.table(
+            {
+                "session_id": pa.array(unique, pa.string()),
+                "reason": pa.array([reason] * len(unique), pa.string()),
+                "run_id": pa.array([run_id] * len(unique), pa.string()),
+                "deleted_at": pa.array([now] * len(unique), SCHEMAS["_replayport_deletions"].field("deleted_at").type),
+            }
+        ).cast(SCHEMAS["_replayport_deletions"])
+        self.write_tables([("_replayport_deletions", table)])
 
     def _safe_url(self) -> str:
         """The archive URL without credentials that might be embedded in it."""

@@ -63,6 +63,7 @@ SESSIONS = pa.schema(
         pa.field("viewport_width", pa.int64()),
         pa.field("viewport_height", pa.int64()),
         pa.field("snapshot_source", pa.string()),
+        pa.field("expiry_time", TS),
         pa.field("excluded", pa.bool_()),
         pa.field("person_properties", pa.string()),
         pa.field("redaction_counts", pa.string()),
@@ -228,6 +229,16 @@ REJECTS = pa.schema(
     ]
 )
 
+DELETIONS = pa.schema(
+    [
+        _key("session_id", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("run_id", pa.string()),
+        pa.field("deleted_at", TS),
+    ]
+)
+"""Recordings removed from the archive (deleted upstream, erased, expired); loads apply them."""
+
 SCHEMAS: dict[str, pa.Schema] = {
     "sessions": SESSIONS,
     "replay_events": REPLAY_EVENTS,
@@ -238,6 +249,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "payment_identities": PAYMENT_IDENTITIES,
     "_replayport_runs": RUNS,
     "_replayport_rejects": REJECTS,
+    "_replayport_deletions": DELETIONS,
 }
 
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -250,6 +262,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "payment_identities": ("payment_id",),
     "_replayport_runs": ("run_id",),
     "_replayport_rejects": ("run_id", "seq"),
+    "_replayport_deletions": ("session_id",),
 }
 
 EVENT_TABLES = ("replay_events", "page_views", "clicks", "console_logs", "network_requests")

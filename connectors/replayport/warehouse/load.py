@@ -18,6 +18,7 @@ from dlt.common.pipeline import LoadInfo
 from replayport.archive.store import ARCHIVE_DATASET, Archive
 from replayport.config import Settings
 from replayport.errors import ConfigError, WarehouseError
+from replayport.warehouse.delete import apply_deletions
 from replayport.tables.schemas import PRIMARY_KEYS, SCHEMAS
 
 __all__ = ["DESTINATIONS", "WAREHOUSE_DATASET", "load_from_archive", "warehouse_pipeline"]
@@ -34,8 +35,13 @@ LOAD_TABLES = (
     "payment_identities",
     "_replayport_runs",
     "_replayport_rejects",
+    "_replayport_deletions",
 )
-_CURSORS = {"_replayport_runs": "ended_at", "_replayport_rejects": "created_at"}
+_CURSORS = {
+    "_replayport_runs": "ended_at",
+    "_replayport_rejects": "created_at",
+    "_replayport_deletions": "deleted_at",
+}
 _BATCH_ROWS = 50_000
 _LAG_SECONDS = 3600
 """Each load re-reads the last hour before its cursor: rows committed late by a concurrent
@@ -130,6 +136,8 @@ def load_from_archive(
         raise WarehouseError(f"loading {destination} failed: {_short(exc)}") from exc
     if info.has_failed_jobs:
         raise WarehouseError(f"loading {destination} had failed jobs")
+    if "_replayport_deletions" in tables:
+        apply_deletions(archive, pipeline)
     return info
 
 
