@@ -1,54 +1,114 @@
-"""Removing recordings from a warehouse: the sessions logged in the archive's
-`_replayport_deletions` (deleted upstream, erased, expired) lose every row in every table."""
+"""Removing rows from a warehouse: erased, expired or upstream-deleted recordings lose every row.
+
+The sessions logged in the archive's `_replayport_deletions` are applied on every load, so a
+warehouse that was offline during `forget` catches up the next time it is loaded. Rows are also
+removed from dlt's staging dataset (`posthog_replay_staging`), which keeps the last merge's rows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import dlt
 
 from replayport.archive.store import Archive
 from replayport.tables.schemas import CONTRACT_TABLES
 
-__all__ = ["apply_deletions", "delete_sessions"]
+__all__ = ["SESSION_TABLES", "apply_deletions", "delete_rows", "delete_sessions"]
 
 _CHUNK = 500
+SESSION_TABLES = (*CONTRACT_TABLES, "_replayport_rejects")
+"""Every warehouse table whose rows carry a `session_id` of a recording."""
 
 
-def delete_sessions(pipeline: dlt.Pipeline, session_ids: Sequence[str]) -> dict[str, int]:
-    """DELETE every row of `session_ids` from the contract tables present in the warehouse."""
+def delete_sessions(
+    pipeline: dlt.Pipeline, session_ids: Sequence[str], count: bool = True
+) -> dict[str, int]:
+    """DELETE every row of `session_ids` from the warehouse tables of `pipeline`.
+
+    Args:
+        pipeline: the warehouse's dlt pipeline (its schema says which tables exist).
+        session_ids: the recordings to remove.
+        count: count the rows first (erasure records need it; re-applying the log does not).
+
+    Returns:
+        Rows removed per table (staging rows are removed but not counted).
+    """
+    return delete_rows(pipeline, SESSION_TABLES, "session_id", session_ids, count=count)
+
+
+def delete_rows(
+    pipeline: dlt.Pipeline,
+    tables: Sequence[str],
+    column: str,
+    values: Sequence[str],
+    count: bool = True,
+) -> dict[str, int]:
+    """DELETE the rows whose `column` is one of `values` from `tables` (and their staging copies)."""
     removed: dict[str, int] = {}
-    if not session_ids:
+    if not values:
         return removed
-    ids = sorted(set(session_ids))
+    ids = sorted(set(values))
+    known = _loaded_tables(pipeline)
     with pipeline.sql_client() as client:
-        existing = {
-            name
-            for name in CONTRACT_TABLES
-            if client.has_dataset() and _table_exists(client, name)
-        }
-        for table in CONTRACT_TABLES:
-            if table not in existing:
+        if not client.has_dataset():
+            return removed
+        for table in tables:
+            if table not in known:
                 continue
-            qualified = client.make_qualified_table_name(table)
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                placeholders = ", ".join(["%s"] * len(chunk))
-                client.execute_sql(
-                    f"DELETE FROM {qualified} WHERE session_id IN ({placeholders})", *chunk
-                )
-            removed[table] = len(ids)
-    return removed
+            name = pipeline.default_schema.naming.normalize_table_identifier(table)
+            col = client.escape_column_name(pipeline.default_schema.naming.normalize_identifier(column))
+            removed[table] = _delete(client, client.make_qualified_table_name(name), col, ids, count)
+        if not count:
+            # re-applying the log after a load: dlt has just truncated the staging dataset
+            return {}
+        with client.with_staging_dataset():
+            if client.has_dataset():
+                for table in tables:
+                    if table not in known:
+                        continue
+                    name = pipeline.default_schema.naming.normalize_table_identifier(table)
+                    col = client.escape_column_name(
+                        pipeline.default_schema.naming.normalize_identifier(column)
+                    )
+                    qualified = client.make_qualified_table_name(name)
+                    if _exists(client, qualified):
+                        _delete(client, qualified, col, ids, count=False)
+    return {table: rows for table, rows in removed.items() if rows}
 
 
-def _table_exists(client: object, table: str) -> bool:
+def _delete(client: Any, qualified: str, column: str, ids: list[str], count: bool) -> int:
+    total = 0
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        # literals, not placeholders: the drivers disagree on paramstyles (%s, ?, @p) and the
+        # values are our own ids/hashes, quoted here
+        in_list = ", ".join("'" + v.replace("'", "''") + "'" for v in chunk)
+        where = f"WHERE {column} IN ({in_list})"
+        if count:
+            rows = client.execute_sql(f"SELECT COUNT(*) FROM {qualified} {where}")
+            found = int(rows[0][0]) if rows else 0
+            if not found:
+                continue
+            total += found
+        client.execute_sql(f"DELETE FROM {qualified} {where}")
+    return total
+
+
+def _exists(client: Any, qualified: str) -> bool:
     try:
-        client.execute_sql(  # type: ignore[attr-defined]
-            f"SELECT 1 FROM {client.make_qualified_table_name(table)} WHERE 1 = 0"  # type: ignore[attr-defined]
-        )
+        client.execute_sql(f"SELECT 1 FROM {qualified} WHERE 1 = 0")
     except Exception:  # noqa: BLE001 - every driver names "no such table" differently
         return False
     return True
+
+
+def _loaded_tables(pipeline: dlt.Pipeline) -> set[str]:
+    """Tables this pipeline has loaded data into (from its schema, no round trip)."""
+    if not pipeline.default_schema_name:
+        return set()
+    return set(pipeline.default_schema.data_table_names(seen_data_only=True))
 
 
 def apply_deletions(archive: Archive, pipeline: dlt.Pipeline) -> int:
@@ -56,5 +116,5 @@ def apply_deletions(archive: Archive, pipeline: dlt.Pipeline) -> int:
     log = archive.read("_replayport_deletions", columns=["session_id"])
     ids = log.column("session_id").to_pylist()
     if ids:
-        delete_sessions(pipeline, ids)
+        delete_sessions(pipeline, ids, count=False)
     return len(ids)

@@ -3,6 +3,8 @@
 The warehouse is always loaded from the archive, never from PostHog, so switching or re-loading
 a warehouse costs no API budget. Each table is read incrementally on the time its rows were
 archived (`extracted_at`, `ended_at` for runs, `created_at` for rejects), per destination.
+String values larger than the warehouse holds are loaded as NULL with a pointer to the archive
+(`replayport.warehouse.limits`) and counted.
 """
 
 from __future__ import annotations
@@ -15,16 +17,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.pipeline import LoadInfo
 
-from replayport.archive.store import ARCHIVE_DATASET, Archive
+from replayport.archive.erasures import ERASURES_TABLE
+from replayport.archive.store import ARCHIVE_DATASET, ARCHIVE_KEYS, ARCHIVE_SCHEMAS, Archive
 from replayport.config import Settings
 from replayport.errors import ConfigError, WarehouseError
+from replayport.metrics import RunMetrics
+from replayport.tables.schemas import CONTRACT_TABLES
 from replayport.warehouse.delete import apply_deletions
-from replayport.tables.schemas import PRIMARY_KEYS, SCHEMAS
+from replayport.warehouse.destinations import DESTINATIONS, destination_setup
+from replayport.warehouse.limits import CutCounter, fit_to_limit, warehouse_schema
 
-__all__ = ["DESTINATIONS", "WAREHOUSE_DATASET", "load_from_archive", "warehouse_pipeline"]
+__all__ = [
+    "DESTINATIONS",
+    "LOAD_TABLES",
+    "WAREHOUSE_DATASET",
+    "load_from_archive",
+    "loaded_destinations",
+    "warehouse_pipeline",
+]
 
 WAREHOUSE_DATASET = ARCHIVE_DATASET
-DESTINATIONS = ("duckdb", "postgres", "snowflake", "bigquery", "redshift")
 LOAD_TABLES = (
     "sessions",
     "replay_events",
@@ -36,46 +48,53 @@ LOAD_TABLES = (
     "_replayport_runs",
     "_replayport_rejects",
     "_replayport_deletions",
+    ERASURES_TABLE,
 )
 _CURSORS = {
     "_replayport_runs": "ended_at",
     "_replayport_rejects": "created_at",
     "_replayport_deletions": "deleted_at",
+    ERASURES_TABLE: "completed_at",
 }
 _BATCH_ROWS = 50_000
 _LAG_SECONDS = 3600
 """Each load re-reads the last hour before its cursor: rows committed late by a concurrent
 writer (several extract tasks can share one archive) are still picked up; the merge on primary
 keys makes the overlap harmless."""
+_PIPELINE_PREFIX = "replayport_"
 
 
 def warehouse_pipeline(settings: Settings, destination: str) -> dlt.Pipeline:
-    """The dlt pipeline archive → `destination`; DuckDB lives at `<workdir>/replayport.duckdb`."""
-    if destination not in DESTINATIONS:
-        raise ConfigError(
-            f"unknown destination `{destination}`; choose one of {', '.join(DESTINATIONS)}"
-        )
-    if destination == "duckdb":
-        settings.workdir.mkdir(parents=True, exist_ok=True)
-        target: Any = dlt.destinations.duckdb(credentials=str(settings.duckdb_path))
-    else:
-        target = destination
+    """The dlt pipeline archive → `destination` (state kept per destination in the workdir)."""
+    setup = destination_setup(settings, destination)
     settings.pipelines_dir.mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
-        pipeline_name=f"replayport_{destination}",
-        destination=target,
+        pipeline_name=f"{_PIPELINE_PREFIX}{destination}",
+        destination=setup.destination,
+        staging=setup.staging,
         dataset_name=WAREHOUSE_DATASET,
         pipelines_dir=str(settings.pipelines_dir),
     )
 
 
-def _archive_resource(archive: Archive, table: str) -> Any:
+def loaded_destinations(settings: Settings) -> list[str]:
+    """Warehouses this workdir has loaded before (a dlt pipeline directory exists for them)."""
+    return [
+        name
+        for name in DESTINATIONS
+        if (settings.pipelines_dir / f"{_PIPELINE_PREFIX}{name}").is_dir()
+    ]
+
+
+def _archive_resource(
+    archive: Archive, table: str, max_bytes: int | None, cuts: CutCounter
+) -> Any:
     cursor_column = _CURSORS.get(table, "extracted_at")
 
     @dlt.resource(
         name=table,
         table_name=table,
-        primary_key=list(PRIMARY_KEYS[table]),
+        primary_key=list(ARCHIVE_KEYS[table]),
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         columns=_column_hints(table),
     )
@@ -94,55 +113,98 @@ def _archive_resource(archive: Archive, table: str) -> Any:
             return
         start = archived_at.start_value
         row_filter = pc.field(cursor_column) >= start if start is not None else None
+        uri = archive.safe_table_uri(table)
         for batch in dataset.to_batches(filter=row_filter, batch_size=_BATCH_ROWS):
             if batch.num_rows:
-                yield pa.Table.from_batches([batch]).cast(SCHEMAS[table])
+                arrow = pa.Table.from_batches([batch]).cast(ARCHIVE_SCHEMAS[table])
+                yield fit_to_limit(table, arrow, max_bytes, uri, cuts)
 
     return rows
 
 
 def _column_hints(table: str) -> dict[str, Any]:
     """Keys are NOT NULL; the rest nullable, as the Arrow contract says."""
-    return {
-        field.name: {"nullable": field.nullable}
-        for field in SCHEMAS[table]
-    }
+    schema = warehouse_schema(table) if table in CONTRACT_TABLES else ARCHIVE_SCHEMAS[table]
+    return {field.name: {"nullable": field.nullable} for field in schema}
 
 
 @dlt.source(name="replayport_archive", section="replayport_archive")
-def archive_source(archive: Archive, tables: Sequence[str] = LOAD_TABLES) -> Any:
-    """Every contract table present in the archive, read incrementally."""
-    return [_archive_resource(archive, table) for table in tables if archive.has_table(table)]
+def archive_source(
+    archive: Archive,
+    tables: Sequence[str] = LOAD_TABLES,
+    max_bytes: int | None = None,
+    cuts: CutCounter | None = None,
+) -> Any:
+    """Every contract table present in the archive, read incrementally.
+
+    Args:
+        archive: the archive to read.
+        tables: which tables to load.
+        max_bytes: the warehouse's largest string value; larger ones become archive pointers.
+        cuts: receives the number of values replaced by archive pointers.
+    """
+    counter = cuts if cuts is not None else CutCounter()
+    return [
+        _archive_resource(archive, table, max_bytes, counter)
+        for table in tables
+        if archive.has_table(table)
+    ]
 
 
 def load_from_archive(
-    settings: Settings, destination: str, tables: Sequence[str] = LOAD_TABLES
+    settings: Settings,
+    destination: str,
+    tables: Sequence[str] = LOAD_TABLES,
+    *,
+    metrics: RunMetrics | None = None,
 ) -> LoadInfo | None:
     """Merge what was archived since the last load into `destination`.
+
+    Args:
+        settings: workdir and archive location.
+        destination: one of `DESTINATIONS`.
+        tables: which tables to load (all by default).
+        metrics: receives `values_too_large` and `rows_with_archive_pointer` counts.
 
     Returns:
         dlt's load info, or None when the archive holds nothing yet.
     """
     archive = Archive(settings)
-    source = archive_source(archive, tables)
+    setup = destination_setup(settings, destination)
+    cuts = CutCounter()
+    source = archive_source(archive, tables, setup.max_value_bytes, cuts)
     if not source.resources:
         return None
     pipeline = warehouse_pipeline(settings, destination)
+    _forget_loaded_rows()
     try:
-        info = pipeline.run(source, loader_file_format=_file_format(destination))
+        info = pipeline.run(source, loader_file_format=setup.loader_file_format)
     except ConfigError:
         raise
     except Exception as exc:  # dlt wraps every failure in PipelineStepFailed
         raise WarehouseError(f"loading {destination} failed: {_short(exc)}") from exc
     if info.has_failed_jobs:
         raise WarehouseError(f"loading {destination} had failed jobs")
+    if metrics is not None and cuts.total_values:
+        metrics.add("values_too_large", cuts.total_values)
+        metrics.add("rows_with_archive_pointer", cuts.total_rows)
     if "_replayport_deletions" in tables:
-        apply_deletions(archive, pipeline)
+        try:
+            apply_deletions(archive, pipeline)
+        except Exception as exc:  # noqa: BLE001 - driver errors of every warehouse
+            raise WarehouseError(f"applying deletions to {destination} failed: {_short(exc)}") from exc
     return info
 
 
-def _file_format(destination: str) -> Any:
-    return {"duckdb": "parquet", "postgres": "csv", "snowflake": "parquet"}.get(destination)
+def _forget_loaded_rows() -> None:
+    """Keep no copies of loaded rows outside the warehouse (unless configured otherwise).
+
+    dlt keeps the last merge's rows in `posthog_replay_staging` and the loaded files in the
+    pipeline's working directory; an erasure must not find them lingering there.
+    """
+    for key in ("load.truncate_staging_dataset", "load.delete_completed_jobs"):
+        if dlt.config.get(key) is None:
+            dlt.config[key] = True
 
 
 def _short(exc: BaseException) -> str:
