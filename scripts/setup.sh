@@ -43,4 +43,9 @@ if [ ! -f "$stamp" ]; then
     rm -f "$VENV"/.replayport-lock-*
     touch "$stamp"
 fi
+# --- rrweb player for portable HTML exports (pinned in player/package-lock.json) ------------
+bash scripts/player.sh
+
+# --- warehouse stand-ins for the tests (own venvs, from their locks) ------------------------
+bash scripts/standins.sh
 log "ready: $VENV/bin/replayport"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -178,11 +179,11 @@ def _scan_export(
 
 
 def _export_texts(path: Path) -> list[str]:
-    """Text content of an export; ZIP members and gzip files are opened."""
+    """Text content of an export; ZIP members and gzip files are opened, and an HTML replay is
+    read through its embedded data (its inlined player code is vendored, not recorded data)."""
     import gzip
     import zipfile
 
-    data = path.read_bytes()
     if zipfile.is_zipfile(path):
         texts = []
         with zipfile.ZipFile(path) as bundle:
@@ -190,8 +191,21 @@ def _export_texts(path: Path) -> list[str]:
                 content = bundle.read(member)
                 if member.endswith(".gz"):
                     content = gzip.decompress(content)
-                texts.append(content.decode("utf-8", "replace"))
+                texts.append(_readable(content.decode("utf-8", "replace"), member))
         return texts
+    data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
-    return [data.decode("utf-8", "replace")]
+    return [_readable(data.decode("utf-8", "replace"), path.name)]
+
+
+def _readable(text: str, name: str) -> str:
+    if not name.endswith((".html", ".htm")):
+        return text
+    from replayport.portable import read_embedded
+
+    try:
+        return orjson.dumps(read_embedded(text)).decode()
+    except (ValueError, KeyError):
+        # not one of our replays: scan it as it is
+        return text

@@ -311,15 +311,18 @@ def export(
         typer.Option("--output", "-o", help="File for one session, directory for many "
                      "(default: <workdir>/exports)."),
     ] = None,
-    all_sessions: Annotated[bool, typer.Option("--all", help="Export every archived session.")] = False,
+    all_sessions: Annotated[
+        bool, typer.Option("--all", help="Export every archived session.")
+    ] = False,
     since: SinceOpt = None,
     until: UntilOpt = None,
     has_errors: Annotated[
-        bool, typer.Option("--has-errors", help="Only sessions with console errors or error clicks.")
+        bool,
+        typer.Option("--has-errors", help="Only sessions with console errors or error clicks."),
     ] = False,
     asset_host: Annotated[
         list[str] | None,
-        typer.Option("--asset-host", help="Also fetch assets from this host (repeatable; `*` any)."),
+        typer.Option("--asset-host", help="Also fetch assets from HOST (repeatable; * = any)."),
     ] = None,
     no_assets: Annotated[bool, typer.Option("--no-assets", help="Fetch no assets.")] = False,
     plain_json: Annotated[

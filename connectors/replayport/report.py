@@ -39,7 +39,9 @@ def export_result(out: Console, result: ExportResult, missing_limit: int = 20) -
     )
     if result.format == "posthog":
         return
-    out.print(f"assets: {len(a.inlined)} inlined, {len(a.missing)} not inlined, {a.dropped} dropped")
+    out.print(
+        f"assets: {len(a.inlined)} inlined, {len(a.missing)} not inlined, {a.dropped} dropped"
+    )
     for url, reason in sorted(a.missing.items())[:missing_limit]:
         out.print(f"  [yellow]not inlined[/yellow] {url} — {reason}")
     if len(a.missing) > missing_limit:

@@ -253,7 +253,7 @@ def extract_files(
 def load(run: Run, destination: str) -> None:
     """Merge the archive into `destination`."""
     with run.metrics.stage("load"):
-        load_from_archive(run.settings, destination)
+        load_from_archive(run.settings, destination, metrics=run.metrics)
 
 
 
@@ -296,12 +296,45 @@ class DemoResult:
     inputs: Path
     key_generated: bool
     summary: dict[str, Any]
+    headlines: list[Any] = field(default_factory=list)
+    """Answers from the dbt marts (`transform.Headline`); empty when dbt did not run."""
+
+
+def load_payments(run: Run, source: str, hash_key: str | None = None, **options: Any) -> Any:
+    """Hash payments from `source` (`stripe`, `file`, `table`) into the archive.
+
+    `options` go to `sources.payments.archive_payments` (path, table, mapping, ...).
+    """
+    from replayport.sources.payments import archive_payments
+
+    hasher = IdentifierHasher(resolve_hash_key(hash_key))
+    with run.metrics.stage("payments"):
+        result = archive_payments(run.settings, source, hasher, run_id=run.run_id, **options)
+    for counter in ("api_calls", "api_429s", "api_retries"):
+        run.metrics.add(counter, getattr(result, counter))
+    return result
+
+
+def transform(
+    run: Run, destination: str, progress: Callable[[str], None] | None = None
+) -> Any:
+    """`dbt build` on `destination`; a failure is recorded on the run (status partial)."""
+    from replayport.transform import transform as dbt_build
+
+    with run.metrics.stage("transform"):
+        try:
+            return dbt_build(run.settings, target=destination, progress=progress)
+        except ReplayportError as exc:
+            run.metrics.error(str(exc))
+            return None
 
 
 def demo(settings: Settings, say: Callable[[str], None] = print) -> DemoResult:
-    """Run the whole flow on the bundled sample recordings into `<workdir>`."""
+    """Run the whole flow on the bundled sample recordings and payments into `<workdir>`:
+    archive → DuckDB → dbt, then read two or three answers from the marts."""
     from replayport.config import demo_hash_key
     from replayport.demo import write_demo_inputs
+    from replayport.transform import has_dbt_project, headline_answers, progress_printer
 
     key, generated = demo_hash_key(settings.workdir)
     if generated:
@@ -313,9 +346,30 @@ def demo(settings: Settings, say: Callable[[str], None] = print) -> DemoResult:
     manifest = write_demo_inputs(inputs)
     run = Run(settings, "demo", source="files", destination="duckdb")
     extract_files(run, manifest.recordings_dir, hash_key=key)
+    load_payments(run, "file", hash_key=key, path=manifest.payments)
     load(run, "duckdb")
+    summary = warehouse_summary(settings)
+    if has_dbt_project():
+        transform(run, "duckdb", progress=progress_printer(say))
     report = run.finish("duckdb")
-    return DemoResult(report, settings, inputs, generated, warehouse_summary(settings))
+    _demo_export(settings, say)
+    return DemoResult(report, settings, inputs, generated, summary, headline_answers(settings))
+
+
+def _demo_export(settings: Settings, say: Callable[[str], None]) -> None:
+    """Export one session (one with errors when there is one) as a portable HTML replay."""
+    from replayport.portable import export_session, select_sessions
+
+    archive = Archive(settings)
+    chosen = select_sessions(archive, has_errors=True) or select_sessions(archive)
+    if not chosen:
+        return
+    try:
+        result = export_session(settings, chosen[0], "html", settings.exports_dir)
+    except ReplayportError as exc:  # e.g. the player is not installed: the demo still counts
+        say(f"portable replay skipped: {exc}")
+        return
+    say(f"portable replay (opens offline in any browser): {result.path}")
 
 
 def warehouse_summary(settings: Settings) -> dict[str, Any]:

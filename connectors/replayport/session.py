@@ -104,7 +104,7 @@ def process_recording(raw: RawRecording, ctx: ProcessingContext) -> SessionBatch
         )
     rejects = [
         reject if reject.session_id else dataclasses.replace(reject, session_id=raw.session_id)
-        for reject in raw.stream.rejects
+        for reject in (*raw.stream.rejects, *rows.rejects)
     ]
     return SessionBatch(
         session_id=raw.session_id,

@@ -20,7 +20,8 @@ from tests.corpus import corpus_path, load_canaries
 
 
 @lru_cache(maxsize=None)
-def _raw_events(session: str) -> tuple[tuple[str, bytes], ...]:
+def raw_events(session: str) -> tuple[tuple[str, bytes], ...]:
+    """`(window_id, compact event JSON)` of a corpus session, sorted by timestamp (cached)."""
     pairs: list[tuple[str, dict[str, Any]]] = []
     for line in corpus_path(session, "snapshots.decompressed.jsonl").read_bytes().splitlines():
         if line.strip():
@@ -34,13 +35,13 @@ def session_events(session: str) -> list[SessionEvent]:
     """A fresh (mutable) copy of a corpus session's events, sorted and numbered."""
     return [
         SessionEvent(seq, window, orjson.loads(blob))
-        for seq, (window, blob) in enumerate(_raw_events(session))
+        for seq, (window, blob) in enumerate(raw_events(session))
     ]
 
 
 def event_bytes(session: str) -> int:
     """Size of the session's events as compact JSON (the unit of throughput numbers)."""
-    return sum(len(blob) for _, blob in _raw_events(session))
+    return sum(len(blob) for _, blob in raw_events(session))
 
 
 def dump(events: list[SessionEvent]) -> str:

@@ -216,7 +216,7 @@ def _all_nodes(root: dict[str, Any]) -> list[dict[str, Any]]:
     return nodes
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_streams())
 def test_masking_never_changes_structure(stream: tuple[list[SessionEvent], dict[str, Any]]) -> None:
     events, _ = stream
@@ -271,7 +271,7 @@ def _find(root: dict[str, Any], node_id: int) -> dict[str, Any]:
     return next(n for n in _all_nodes(root) if n.get("id") == node_id)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_streams())
 def test_masked_text_keeps_whitespace_and_length(
     stream: tuple[list[SessionEvent], dict[str, Any]],

@@ -15,7 +15,7 @@ from replayport.privacy import PrivacyPolicy, mask_session
 from replayport.privacy.detectors import Scrubber
 from replayport.rrweb.types import SessionEvent
 from tests.corpus import SESSIONS
-from tests.privacy.helpers import _raw_events
+from tests.privacy.helpers import raw_events
 
 
 def _best_of(runs: int, work) -> float:  # type: ignore[no-untyped-def]
@@ -28,9 +28,9 @@ def _best_of(runs: int, work) -> float:  # type: ignore[no-untyped-def]
 
 
 def test_mask_session_throughput() -> None:
-    blobs = [(window, blob) for session in SESSIONS for window, blob in _raw_events(session)]
+    blobs = [(window, blob) for session in SESSIONS for window, blob in raw_events(session)]
     size = sum(len(blob) for _, blob in blobs)
-    per_session = {session: list(_raw_events(session)) for session in SESSIONS}
+    per_session = {session: list(raw_events(session)) for session in SESSIONS}
 
     def parse() -> list[list[SessionEvent]]:
         return [

@@ -18,15 +18,22 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 from dlt.common.pipeline import LoadInfo
 
+from replayport.archive.erasures import ERASURES_SCHEMA, ERASURES_TABLE
 from replayport.config import Settings
 from replayport.errors import ArchiveError
 from replayport.tables.schemas import PRIMARY_KEYS, SCHEMAS
 
-__all__ = ["ARCHIVE_DATASET", "Archive", "hinted"]
+__all__ = ["ARCHIVE_DATASET", "ARCHIVE_KEYS", "ARCHIVE_SCHEMAS", "Archive", "hinted"]
 
 ARCHIVE_DATASET = "posthog_replay"
 _PIPELINE_NAME = "replayport_archive"
 _UPSERT = {"disposition": "merge", "strategy": "upsert"}
+_DEFAULT_LOG_RETENTION = "interval 30 days"
+"""Delta's default `delta.logRetentionDuration`, restored after an erasure's log cleanup."""
+
+ARCHIVE_SCHEMAS: dict[str, pa.Schema] = {**SCHEMAS, ERASURES_TABLE: ERASURES_SCHEMA}
+"""Every table the archive may hold: the contract plus the erase records."""
+ARCHIVE_KEYS: dict[str, tuple[str, ...]] = {**PRIMARY_KEYS, ERASURES_TABLE: ("erasure_id",)}
 
 
 def hinted(table_name: str, table: pa.Table) -> Any:
@@ -35,7 +42,7 @@ def hinted(table_name: str, table: pa.Table) -> Any:
         table,
         dlt.mark.make_hints(
             table_name=table_name,
-            primary_key=list(PRIMARY_KEYS[table_name]),
+            primary_key=list(ARCHIVE_KEYS[table_name]),
             write_disposition=_UPSERT,  # type: ignore[arg-type]
             table_format="delta",
         ),
@@ -87,6 +94,10 @@ class Archive:
     def table_uri(self, table: str) -> str:
         return f"{self.url.rstrip('/')}/{ARCHIVE_DATASET}/{table}"
 
+    def safe_table_uri(self, table: str) -> str:
+        """`table_uri` without credentials that might be embedded in the archive URL."""
+        return f"{self._safe_url().rstrip('/')}/{ARCHIVE_DATASET}/{table}"
+
     def storage_options(self) -> dict[str, str]:
         """deltalake/object-store options for remote archives (credentials as dlt resolves them)."""
         if self.is_local:
@@ -122,7 +133,8 @@ class Archive:
     ) -> pa.Table:
         dataset = self.dataset(table)
         if dataset is None:
-            return SCHEMAS[table].empty_table().select(list(columns) if columns else SCHEMAS[table].names)
+            schema = ARCHIVE_SCHEMAS[table]
+            return schema.empty_table().select(list(columns) if columns else schema.names)
         return dataset.to_table(columns=list(columns) if columns else None, filter=filter)
 
     def session_ids(self) -> set[str]:
@@ -133,23 +145,52 @@ class Archive:
     def delete_sessions(self, session_ids: Sequence[str], tables: Sequence[str]) -> dict[str, int]:
         """Physically delete every row of `session_ids` from `tables`: delete, then vacuum.
 
-        Vacuuming with zero retention removes the files of older Delta versions too, so the
-        bytes are gone, not merely hidden from the current version.
+        Vacuuming with zero retention removes the files of older Delta versions too, and the
+        transaction log is checkpointed and trimmed, because old commits name the deleted
+        values (file statistics, the DELETE predicate): the bytes are gone, not merely hidden.
+
+        Returns:
+            Rows removed per table (tables without matching rows are left out).
         """
+        return self.delete_rows(tables, "session_id", session_ids)
+
+    def delete_rows(
+        self, tables: Sequence[str], column: str, values: Sequence[str]
+    ) -> dict[str, int]:
+        """Physically delete the rows whose `column` is one of `values` from each of `tables`."""
         removed: dict[str, int] = {}
-        if not session_ids:
+        if not values:
             return removed
-        quoted = ", ".join("'" + sid.replace("'", "''") + "'" for sid in sorted(set(session_ids)))
+        quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(set(values)))
         for table in tables:
             if not self.has_table(table):
                 continue
             delta = self.delta_table(table)
-            metrics = delta.delete(f"session_id IN ({quoted})")
+            if column not in delta.schema().to_arrow().names:
+                continue
+            try:
+                metrics = delta.delete(f"{column} IN ({quoted})")
+            except Exception as exc:  # deltalake raises several unrelated error types
+                raise ArchiveError(f"deleting from archive table {table} failed: {_short(exc)}") from exc
             deleted = int(metrics.get("num_deleted_rows", 0) or 0)
             if deleted:
-                delta.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+                self._purge_history(table)
                 removed[table] = deleted
         return removed
+
+    def _purge_history(self, table: str) -> None:
+        """Remove every trace of older versions: data files (vacuum) and log entries."""
+        delta = self.delta_table(table)
+        delta.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+        delta.alter.set_table_properties(
+            {"delta.logRetentionDuration": "interval 0 seconds"}, raise_if_not_exists=False
+        )
+        delta.create_checkpoint()
+        delta.cleanup_metadata()
+        # back to Delta's default, so ordinary writes keep their time travel window
+        delta.alter.set_table_properties(
+            {"delta.logRetentionDuration": _DEFAULT_LOG_RETENTION}, raise_if_not_exists=False
+        )
 
     def record_deletions(self, session_ids: Sequence[str], reason: str, run_id: str) -> None:
         """Log deletions in `_replayport_deletions`, so every warehouse load applies them too."""

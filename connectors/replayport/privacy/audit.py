@@ -13,7 +13,7 @@ packing (gzip bytes as a Latin-1 string, raw or JSON-escaped as `\\u001f\\u008b�
 (`H4sI…`) and base64url JSON such as a JWT payload (`eyJ…`).
 
 Findings never contain the matched value: only the rule, an offset and a short context in which
-every letter and digit is masked except JSON keys, e.g. `…"textContent":"****** [email] ***`.
+every letter, digit and `@` is masked except JSON keys, e.g. `"textContent":"****** [email] ***`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class AuditFinding(NamedTuple):
     offset: int
     """Character offset in the scanned text (of the packed string, for findings inside one)."""
     context: str
-    """Up to 24 chars either side, letters/digits masked except JSON keys, match as `[rule]`."""
+    """Up to 24 chars either side, letters/digits/`@` masked except JSON keys; match as `[rule]`."""
     inside: str = ""
     """Packing opened to find it: "" (plain text), or e.g. `gzip`, `base64url`, `gzip/base64url`."""
     canary: int | None = None

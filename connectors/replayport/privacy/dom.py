@@ -319,6 +319,7 @@ class DomMasker:
         """Mask a serialized subtree in place; `ctx` describes `root`'s parent."""
         mirror = window.mirror
         block = self._block
+        has_block = bool(block)
         mask_all = self._mask_all
         need_unmask, need_forced = self._need_unmask, self._need_forced
         counts = self._counts
@@ -346,17 +347,17 @@ class DomMasker:
                 else:
                     node["textContent"] = self._mask_text_node(text, ctx, node.get("isStyle"))
             elif node_type == 2:  # Element
-                tag = node.get("tagName")
-                tag = tag.lower() if isinstance(tag, str) else ""
-                mirrored = (
-                    mirror.get(node.get("id")) if block or need_unmask or need_forced else None
-                )
-                if block and mirrored is not None and block.matches(mirrored, mirror):
-                    self._block_element(node, window)
-                    continue
+                raw_tag = node.get("tagName")
+                tag = raw_tag.lower() if isinstance(raw_tag, str) else ""
+                attributes = node.get("attributes")
+                if has_block and block.might_match(raw_tag, attributes):
+                    mirrored = mirror.get(node.get("id"))
+                    if mirrored is not None and block.matches(mirrored, mirror):
+                        self._block_element(node, window)
+                        continue
+                mirrored = mirror.get(node.get("id")) if need_unmask or need_forced else None
                 unmasked = ctx.unmasked or (need_unmask and self._unmask.matches(mirrored, mirror))
                 forced = ctx.forced or (need_forced and self._mask.matches(mirrored, mirror))
-                attributes = node.get("attributes")
                 if attributes:
                     self._mask_attributes(tag, attributes, (mask_all and not unmasked) or forced)
                 children = node.get("childNodes")
@@ -512,7 +513,11 @@ class DomMasker:
         if block:
             for addition in adds:
                 node = addition.get("node") if isinstance(addition, dict) else None
-                if isinstance(node, dict) and node.get("type") == NodeType.ELEMENT:
+                if (
+                    isinstance(node, dict)
+                    and node.get("type") == NodeType.ELEMENT
+                    and block.might_match(node.get("tagName"), node.get("attributes"))
+                ):
                     mirrored = mirror.get(node.get("id"))
                     if mirrored is not None and block.matches(mirrored, mirror):
                         window.blocked.add(node["id"])

@@ -36,6 +36,7 @@ __all__ = [
     "is_secret_key",
 ]
 
+_NUMBERS = (bool, int, float)
 CONSOLE_PLUGIN = "rrweb/console@1"
 NETWORK_PLUGIN = "rrweb/network@1"
 
@@ -60,11 +61,20 @@ _PERSONAL_KEY = re.compile(
 )
 _KEY_CACHE: dict[str, str | None] = {}
 
-# network entry fields that are never personal: timings, sizes, enums
+# network entry fields that are never personal: timings, sizes, enums (PerformanceEntry and
+# PerformanceResourceTiming fields plus posthog-js's own)
 _NETWORK_PLAIN_KEYS = frozenset(
     """
     entryType initiatorType nextHopProtocol renderBlockingStatus deliveryType contentType
     contentEncoding method workerMatchedSourceType workerFinalSourceType responseStatus status
+    startTime endTime duration timestamp timeOrigin navigationId isInitial workerStart
+    workerRouterEvaluationStart workerCacheLookupStart redirectStart redirectEnd fetchStart
+    domainLookupStart domainLookupEnd connectStart secureConnectionStart connectEnd requestStart
+    responseStart firstInterimResponseStart finalResponseHeadersStart responseEnd transferSize
+    encodedBodySize decodedBodySize unloadEventStart unloadEventEnd domInteractive
+    domContentLoadedEventStart domContentLoadedEventEnd domComplete loadEventStart loadEventEnd
+    redirectCount activationStart criticalCHRestart notRestoredReasons processingStart
+    processingEnd cancelable interactionId renderTime loadTime size
     """.split()
 )
 
@@ -239,7 +249,7 @@ class PayloadScrubber:
     def _request(self, request: dict[str, Any]) -> None:
         counts = self._counts
         for key, value in request.items():
-            if value is None or isinstance(value, (bool, int, float)) or key in _NETWORK_PLAIN_KEYS:
+            if key in _NETWORK_PLAIN_KEYS or value is None or type(value) in _NUMBERS:
                 continue
             if key == "name":
                 if isinstance(value, str):

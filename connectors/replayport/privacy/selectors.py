@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from replayport.errors import ConfigError
 from replayport.rrweb.mirror import MirrorNode, NodeMirror
@@ -316,6 +316,29 @@ class SelectorSet:
             return False
         for selector in candidates:
             if selector.matches(node, mirror):
+                return True
+        return False
+
+    def might_match(self, tag: Any, attributes: Any) -> bool:
+        """Cheap pre-check on a serialized element's raw `tagName`/`attributes`.
+
+        False means no selector can select it, so the mirror need not be consulted; True means
+        `matches` must decide (combinators, attribute tests).
+        """
+        if not self.selectors:
+            return False
+        if self._generic:
+            return True
+        if self._by_tag and isinstance(tag, str) and tag.lower() in self._by_tag:
+            return True
+        if isinstance(attributes, dict) and attributes:
+            if self._by_class:
+                names = attributes.get("class")
+                if isinstance(names, str) and names:
+                    by_class = self._by_class
+                    if any(name in by_class for name in names.split()):
+                        return True
+            if self._by_id and attributes.get("id") in self._by_id:
                 return True
         return False
 

@@ -11,9 +11,13 @@ Forms (see `reference/posthog-replay-api.md` §4-5, §10):
 - `.ph-recording.json` exports, versions `2022-12-02` and `2023-04-28`, and the bare rrweb array.
 
 Every line is parsed exactly once with orjson; `cv`-packed fields are unpacked in place
-(`packed.py`). Bad pieces never raise: each becomes a `Reject(stage="decode")` naming its
-position and the kind of problem - never the content, which can hold personal data - and
-decoding continues with the next piece.
+(`packed.py`). The size cap (`max_event_bytes`, 64 MiB by default) applies to each line before
+it is parsed - for the legacy form that is a whole `$snapshot` batch - and to each unpacked
+field; a lone UTF-16 surrogate escape (a string cut inside an emoji) becomes U+FFFD.
+
+Bad pieces never raise: each becomes a `Reject(stage="decode")` naming its position and the
+kind of problem - never the content, which can hold personal data - and decoding continues
+with the next piece.
 """
 
 from __future__ import annotations

@@ -71,7 +71,9 @@ class NodeMirror:
         self._nodes.clear()
         self.add_tree(root, parent=None)
 
-    def add_tree(self, node: Mapping[str, Any], parent: int | None, next_id: int | None = None) -> None:
+    def add_tree(
+        self, node: Mapping[str, Any], parent: int | None, next_id: int | None = None
+    ) -> None:
         """Add a serialized node and its descendants under `parent` (before `next_id` if known)."""
         stack: list[tuple[Mapping[str, Any], int | None, int | None]] = [(node, parent, next_id)]
         nodes = self._nodes
@@ -189,10 +191,14 @@ class NodeMirror:
         pieces: list[str] = []
         size = 0
         stack = [element.id]
+        seen: set[int] = set()
         while stack and size < limit:
-            node = self._nodes.get(stack.pop())
-            if node is None:
+            node_id = stack.pop()
+            node = self._nodes.get(node_id)
+            # a damaged stream can make the tree cyclic: visit every node at most once
+            if node is None or node_id in seen:
                 continue
+            seen.add(node_id)
             if node.node_type == NodeType.TEXT and node.text:
                 pieces.append(node.text)
                 size += len(node.text)

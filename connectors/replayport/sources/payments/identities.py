@@ -1,0 +1,290 @@
+"""Payments → hashed `payment_identities` rows (Arrow), the one place payment PII is handled.
+
+Every input (Stripe objects, file rows, warehouse rows) ends up as a `PaymentRow`: identifiers
+hashed with the same `IdentifierHasher` (and key) as PostHog identifiers, amounts in major
+currency units as `Decimal`, timestamps UTC. Raw emails and customer ids never leave this module
+and never reach disk: the Arrow tables built here are the first thing dlt sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any, NamedTuple
+
+import pyarrow as pa
+
+from replayport.errors import InputError
+from replayport.privacy.hashing import IdentifierHasher
+from replayport.tables.build import build_table
+
+__all__ = [
+    "TABLE",
+    "ZERO_DECIMAL_CURRENCIES",
+    "ColumnMapping",
+    "PaymentRow",
+    "batched_tables",
+    "minor_to_major",
+    "parse_timestamp",
+    "row_from_mapping",
+    "row_from_stripe",
+]
+
+TABLE = "payment_identities"
+
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+)
+"""Currencies whose Stripe amounts are already in major units (Stripe's documented list)."""
+
+_CENT = Decimal("0.01")
+
+
+class PaymentRow(NamedTuple):
+    """One `payment_identities` row before it becomes Arrow (identifiers already hashed)."""
+
+    payment_id: str
+    email_hash: str | None
+    customer_id_hash: str | None
+    amount: Decimal | None
+    currency: str | None
+    status: str | None
+    created_at: datetime | None
+
+
+def minor_to_major(amount: Any, currency: str | None) -> Decimal | None:
+    """Stripe's integer minor units (cents) → major units, rounded to the contract's 2 places."""
+    if amount is None or amount == "":
+        return None
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        raise InputError(f"payment amount is not a number: {str(amount)[:20]!r}") from None
+    if (currency or "").lower() not in ZERO_DECIMAL_CURRENCIES:
+        value = value / 100
+    return value.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+
+
+def _major(amount: Any) -> Decimal | None:
+    if amount is None or amount == "":
+        return None
+    try:
+        return Decimal(str(amount)).quantize(_CENT, rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:
+        raise InputError(f"payment amount is not a number: {str(amount)[:20]!r}") from None
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """Unix seconds (Stripe's `created`), ISO-8601 text or a datetime → aware UTC datetime.
+
+    Naive datetimes and ISO strings without an offset are taken as UTC (what Stripe, Fivetran
+    and Airbyte write).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(float(value), tz=UTC)
+    else:
+        text = str(value).strip()
+        if text.lstrip("-").isdigit():
+            moment = datetime.fromtimestamp(int(text), tz=UTC)
+        else:
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise InputError(f"payment timestamp not understood: {text[:40]!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _status(obj: Mapping[str, Any]) -> str | None:
+    """Stripe's status, except that a fully refunded charge reads `refunded`.
+
+    The contract has no refund column; counting a refunded charge as revenue would overstate it,
+    so a full refund is folded into the status (partial refunds stay `succeeded`).
+    """
+    status = obj.get("status")
+    if obj.get("refunded") and status == "succeeded":
+        return "refunded"
+    return str(status) if status is not None else None
+
+
+def row_from_stripe(obj: Mapping[str, Any], hasher: IdentifierHasher) -> PaymentRow:
+    """A Stripe Charge or PaymentIntent object → `PaymentRow`.
+
+    Email: `billing_details.email`, then `receipt_email`, then an expanded `customer.email`.
+    PaymentIntents count what was received (`amount_received`) once they succeeded.
+    """
+    customer = obj.get("customer")
+    customer_email = None
+    if isinstance(customer, Mapping):  # `expand[]=data.customer`
+        customer_email = customer.get("email")
+        customer = customer.get("id")
+    billing = obj.get("billing_details") or {}
+    email = billing.get("email") or obj.get("receipt_email") or customer_email
+    currency = (obj.get("currency") or "").lower() or None
+    amount = obj.get("amount")
+    if obj.get("object") == "payment_intent" and obj.get("status") == "succeeded":
+        amount = obj.get("amount_received", amount)
+    payment_id = obj.get("id")
+    if not payment_id:
+        raise InputError("a Stripe object without an `id`")
+    return PaymentRow(
+        payment_id=str(payment_id),
+        email_hash=hasher.hash_email(email),
+        customer_id_hash=hasher.hash_id(customer),
+        amount=minor_to_major(amount, currency),
+        currency=currency,
+        status=_status(obj),
+        created_at=parse_timestamp(obj.get("created")),
+    )
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which input column holds each `payment_identities` field (files and warehouse tables).
+
+    Defaults follow Stripe's own field names, which is also what Fivetran's and Airbyte's Stripe
+    connectors use for most columns (Fivetran: `customer_id`; set it with `customer_id=...`).
+
+    Attributes:
+        payment_id: Unique payment id (required).
+        email: Payer email; several columns separated by commas are coalesced in order.
+        customer_id: Customer id.
+        amount: Amount, in minor units (cents) unless `amount_unit="major"`.
+        currency: ISO currency code.
+        status: Payment status (`succeeded`, `pending`, `failed`, ...).
+        created_at: Creation time (unix seconds or ISO-8601).
+        refunded: Optional boolean column; true turns `succeeded` into `refunded`.
+        amount_unit: `minor` (Stripe, Fivetran, Airbyte) or `major` (e.g. 12.50).
+    """
+
+    payment_id: str = "id"
+    email: str = "billing_details_email,receipt_email,email"
+    customer_id: str = "customer"
+    amount: str = "amount"
+    currency: str = "currency"
+    status: str = "status"
+    created_at: str = "created"
+    refunded: str = "refunded"
+    amount_unit: str = "minor"
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[str], base: ColumnMapping | None = None) -> ColumnMapping:
+        """Apply `field=column` overrides (the CLI's `--map`) to `base` (default mapping)."""
+        values = dict((base or cls()).__dict__)
+        for pair in pairs:
+            name, sep, column = pair.partition("=")
+            name = name.strip()
+            if not sep or name not in values:
+                raise InputError(
+                    f"--map expects FIELD=COLUMN with FIELD one of {', '.join(values)}; got {pair!r}"
+                )
+            values[name] = column.strip()
+        if values["amount_unit"] not in ("minor", "major"):
+            raise InputError("amount_unit must be `minor` or `major`")
+        return cls(**values)
+
+    def candidates(self, field: str) -> list[str]:
+        return [c.strip() for c in getattr(self, field).split(",") if c.strip()]
+
+    def columns_needed(self, available: Iterable[str]) -> list[str]:
+        """The input columns this mapping reads that exist in `available` (case-insensitive)."""
+        lower = {name.lower(): name for name in available}
+        needed: list[str] = []
+        for field in ("payment_id", "email", "customer_id", "amount", "currency", "status",
+                      "created_at", "refunded"):
+            for candidate in self.candidates(field):
+                if candidate.lower() in lower and lower[candidate.lower()] not in needed:
+                    needed.append(lower[candidate.lower()])
+        missing = [
+            f for f in ("payment_id", "amount", "created_at")
+            if not any(c.lower() in lower for c in self.candidates(f))
+        ]
+        if missing:
+            raise InputError(
+                "payments input lacks required column(s) for "
+                + ", ".join(f"{f} (looked for {getattr(self, f)})" for f in missing)
+                + "; map them with --map FIELD=COLUMN"
+            )
+        return needed
+
+
+def _pick(row: Mapping[str, Any], columns: list[str]) -> Any:
+    lower = {str(k).lower(): v for k, v in row.items()}
+    for column in columns:
+        value = lower.get(column.lower())
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "t", "1", "yes")
+    return bool(value)
+
+
+def row_from_mapping(
+    row: Mapping[str, Any], mapping: ColumnMapping, hasher: IdentifierHasher
+) -> PaymentRow:
+    """One input row (file or warehouse) → `PaymentRow`, through `mapping`."""
+    payment_id = _pick(row, mapping.candidates("payment_id"))
+    if payment_id is None:
+        raise InputError("a payment row without a payment id")
+    currency = _pick(row, mapping.candidates("currency"))
+    currency = str(currency).lower() if currency is not None else None
+    raw_amount = _pick(row, mapping.candidates("amount"))
+    amount = (
+        minor_to_major(raw_amount, currency)
+        if mapping.amount_unit == "minor"
+        else _major(raw_amount)
+    )
+    status = _pick(row, mapping.candidates("status"))
+    refunded = _pick(row, mapping.candidates("refunded"))
+    return PaymentRow(
+        payment_id=str(payment_id),
+        email_hash=hasher.hash_email(_pick(row, mapping.candidates("email"))),
+        customer_id_hash=hasher.hash_id(_pick(row, mapping.candidates("customer_id"))),
+        amount=amount,
+        currency=currency,
+        status=_status({"status": status, "refunded": _truthy(refunded) if refunded else False}),
+        created_at=parse_timestamp(_pick(row, mapping.candidates("created_at"))),
+    )
+
+
+def to_table(
+    rows: list[PaymentRow], hasher: IdentifierHasher, source: str, run_id: str | None
+) -> pa.Table:
+    """`PaymentRow`s → a contract `payment_identities` Arrow table."""
+    return build_table(
+        TABLE,
+        rows,
+        {
+            "hash_key_id": hasher.key_id,
+            "source": source,
+            "run_id": run_id,
+            "extracted_at": datetime.now(UTC),
+        },
+    )
+
+
+def batched_tables(
+    rows: Iterable[PaymentRow],
+    hasher: IdentifierHasher,
+    source: str,
+    run_id: str | None,
+    batch_rows: int = 10_000,
+) -> Iterator[pa.Table]:
+    """Group `rows` into Arrow tables of at most `batch_rows` rows (memory stays bounded)."""
+    batch: list[PaymentRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= batch_rows:
+            yield to_table(batch, hasher, source, run_id)
+            batch = []
+    if batch:
+        yield to_table(batch, hasher, source, run_id)

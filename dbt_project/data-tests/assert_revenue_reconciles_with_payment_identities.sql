@@ -1,0 +1,58 @@
+-- Revenue (successful payments) is the same whichever table an analyst sums:
+-- the loaded payment_identities, fct_session_payments and dim_users; and the
+-- revenue attributed to sessions is the same in fct_sessions and
+-- fct_session_payments.
+with
+
+payment_identities as (
+
+    select * from {{ replayport_source('payments', 'payment_identities') }}
+
+),
+
+session_payments as (
+
+    select * from {{ ref('fct_session_payments') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+
+),
+
+users as (
+
+    select * from {{ ref('dim_users') }}
+
+),
+
+totals as (
+
+    select
+        (
+            select coalesce(sum(amount), 0) from payment_identities
+            where lower(status) = 'succeeded'
+        ) as loaded_revenue,
+        (
+            select coalesce(sum(revenue), 0) from session_payments
+        ) as session_payments_revenue,
+        (
+            select coalesce(sum(lifetime_revenue), 0) from users
+        ) as users_revenue,
+        (
+            select coalesce(sum(revenue), 0) from session_payments
+            where is_attributed
+        ) as attributed_revenue,
+        (
+            select coalesce(sum(attributed_revenue), 0) from sessions
+        ) as sessions_revenue
+
+)
+
+select * from totals
+where
+    abs(loaded_revenue - session_payments_revenue) > 0.005
+    or abs(loaded_revenue - users_revenue) > 0.005
+    or abs(attributed_revenue - sessions_revenue) > 0.005
