@@ -63,8 +63,11 @@ class Subject:
         Raises:
             ConfigError: none or several given, or a blank value.
         """
-        given = [(k, v) for k, v in (("distinct_id", distinct_id), ("email", email),
-                                      ("session_id", session_id)) if v is not None]
+        given = [
+            (k, v)
+            for k, v in (("distinct_id", distinct_id), ("email", email), ("session_id", session_id))
+            if v is not None
+        ]
         if len(given) != 1:
             raise ConfigError("give exactly one of --distinct-id, --email, --session-id")
         kind, value = given[0]
@@ -110,8 +113,9 @@ def forget(
         else:
             subject_hash = hasher.hash_id(subject.value)
             column = "distinct_id_hash"
-        sessions = archive.read("sessions", columns=["session_id", column],
-                                filter=pc.field(column) == subject_hash)
+        sessions = archive.read(
+            "sessions", columns=["session_id", column], filter=pc.field(column) == subject_hash
+        )
         session_ids = sorted(set(sessions.column("session_id").to_pylist()))
     record = EraseRecord(
         erasure_id=_erasure_id(),
@@ -237,7 +241,9 @@ def _erase(
                     pipeline.abort_packages()
                 rows = delete_sessions(pipeline, ids)
                 if payment_email_hashes:
-                    rows.update(delete_rows(pipeline, [_PAYMENTS], "email_hash", payment_email_hashes))
+                    rows.update(
+                        delete_rows(pipeline, [_PAYMENTS], "email_hash", payment_email_hashes)
+                    )
             except Exception as exc:  # noqa: BLE001 - any driver error; its text may quote DSNs
                 record.failures.append(f"{destination} ({type(exc).__name__})")
                 continue
@@ -294,4 +300,3 @@ def _optional_hasher(hash_key: str | None) -> IdentifierHasher | None:
 
 def _erasure_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-

@@ -198,6 +198,7 @@ def _run_row(report: RunReport) -> pa.Table:
                     "sessions_listed", "sessions_extracted", "sessions_skipped", "sessions_failed",
                     "sessions_excluded", "sessions_deleted", "events", "rejects", "bytes_in",
                     "bytes_out", "api_calls", "api_429s", "api_retries", "errors",
+                    "values_too_large",
                 )
             },
             "error_summary": orjson.dumps(report.errors[:20]).decode() if report.errors else None,
@@ -239,7 +240,16 @@ def extract_files(
     ctx = run.processing_context(hash_key, policy)
     archive = Archive(run.settings)
     groups = discover(path)
-    process = run.processor(ctx)
+    erased = archive.deleted_session_ids()
+    process_all = run.processor(ctx)
+
+    def process(raw: RawRecording) -> Iterator[Any]:
+        # an erased or expired recording stays gone even when its file is read again
+        if raw.session_id in erased:
+            run.metrics.add("sessions_skipped")
+            return iter(())
+        return process_all(raw)
+
     pipeline = archive.pipeline()
     with run.metrics.stage("extract"):
         for start in range(0, len(groups), CHUNK_SESSIONS):

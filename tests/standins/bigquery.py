@@ -25,7 +25,11 @@ HOME = Path(__file__).parent / ".home"
 
 
 def _link_spatial_extension() -> None:
-    wheels = sorted(BQ_VENV.glob("lib/python3*/site-packages/duckdb_extension_spatial/extensions/v*/spatial.duckdb_extension"))
+    wheels = sorted(
+        BQ_VENV.glob(
+            "lib/python3*/site-packages/duckdb_extension_spatial/extensions/v*/spatial.duckdb_extension"
+        )
+    )
     if not wheels:
         pytest.skip("no duckdb-extension-spatial in .venv-bqemulator: run scripts/standins.sh")
     source = wheels[-1]
@@ -44,10 +48,26 @@ def bqemulator_server(scratch: Path) -> Iterator[str]:
     _link_spatial_extension()
     rest, grpc = free_port(), free_port()
     server = ServerProcess(
-        [str(BQ_VENV / "bin" / "bqemulator"), "start", "--rest-host", "127.0.0.1",
-         "--rest-port", str(rest), "--grpc-host", "127.0.0.1", "--grpc-port", str(grpc),
-         "--project", BQ_PROJECT, "--ephemeral", "--log-level", "warning"],
-        rest, scratch / "bqemulator.log", env={"HOME": str(HOME)},
+        [
+            str(BQ_VENV / "bin" / "bqemulator"),
+            "start",
+            "--rest-host",
+            "127.0.0.1",
+            "--rest-port",
+            str(rest),
+            "--grpc-host",
+            "127.0.0.1",
+            "--grpc-port",
+            str(grpc),
+            "--project",
+            BQ_PROJECT,
+            "--ephemeral",
+            "--log-level",
+            "warning",
+        ],
+        rest,
+        scratch / "bqemulator.log",
+        env={"HOME": str(HOME)},
     ).start()
     try:
         yield f"http://127.0.0.1:{rest}"
@@ -60,9 +80,15 @@ def bigquery_env() -> dict[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
     return {
         "DESTINATION__BIGQUERY__CREDENTIALS__PROJECT_ID": BQ_PROJECT,
         "DESTINATION__BIGQUERY__CREDENTIALS__PRIVATE_KEY": key,
@@ -82,7 +108,9 @@ def patch_bigquery_client(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> Non
     original = bigquery.Client
 
     class EmulatorClient(original):  # type: ignore[misc, valid-type]
-        def __init__(self, project: str | None = None, credentials: Any = None, **kwargs: Any) -> None:
+        def __init__(
+            self, project: str | None = None, credentials: Any = None, **kwargs: Any
+        ) -> None:
             kwargs["client_options"] = ClientOptions(api_endpoint=endpoint)
             super().__init__(project=project, credentials=AnonymousCredentials(), **kwargs)
 

@@ -80,13 +80,17 @@ def postgres_server(scratch: Path) -> Iterator[PostgresServer]:
     if os.geteuid() == 0:
         as_user = ["runuser", "-u", "postgres", "--"]
         shutil.chown(scratch, user="postgres")
-    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
     options = f"-c listen_addresses={HOST} -p {port} -c unix_socket_directories={scratch}"
     start = [pg_ctl, "-D", str(data), "-o", options, "-l", str(scratch / "pg.log"), "-w", "start"]
     subprocess.run([*as_user, *start], check=True, capture_output=True)
     try:
         yield PostgresServer(port)
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True
+        )

@@ -11,7 +11,11 @@ from tests.standins.servers import ServerProcess, free_port
 
 __all__ = ["S3_KEYS", "moto_server"]
 
-S3_KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+S3_KEYS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+    "region_name": "us-east-1",
+}
 
 
 @contextmanager
@@ -21,8 +25,9 @@ def moto_server(scratch: Path, bucket: str = "replayport-archive") -> Iterator[s
 
     port = free_port()
     binary = Path(sys.executable).with_name("moto_server")
-    server = ServerProcess([str(binary), "-H", "127.0.0.1", "-p", str(port)], port,
-                           scratch / "moto.log").start()
+    server = ServerProcess(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port)], port, scratch / "moto.log"
+    ).start()
     endpoint = f"http://127.0.0.1:{port}"
     try:
         boto3.client("s3", endpoint_url=endpoint, **S3_KEYS).create_bucket(Bucket=bucket)

@@ -50,7 +50,10 @@ class ServerProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         handle = self.log.open("wb")
         self.process = subprocess.Popen(
-            self.argv, stdout=handle, stderr=subprocess.STDOUT, env=self.env,
+            self.argv,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=self.env,
             start_new_session=True,  # its own group: stop() ends it and only it
         )
         deadline = time.monotonic() + self.timeout
@@ -61,7 +64,9 @@ class ServerProcess:
                 return self
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"{self.argv[0]} did not listen on {self.port}:\n{self.log.read_text()[-3000:]}")
+        raise RuntimeError(
+            f"{self.argv[0]} did not listen on {self.port}:\n{self.log.read_text()[-3000:]}"
+        )
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -27,8 +27,13 @@ def fakesnow_server(scratch: Path) -> Iterator[int]:
         pytest.skip("no .venv-fakesnow: run scripts/standins.sh")
     port = free_port()
     server = ServerProcess(
-        [str(FAKESNOW_PYTHON), str(Path(__file__).parent / "fakesnow_side" / "fakesnow_server.py"), str(port)],
-        port, scratch / "fakesnow.log",
+        [
+            str(FAKESNOW_PYTHON),
+            str(Path(__file__).parent / "fakesnow_side" / "fakesnow_server.py"),
+            str(port),
+        ],
+        port,
+        scratch / "fakesnow.log",
     ).start()
     try:
         yield port

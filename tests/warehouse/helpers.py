@@ -66,10 +66,13 @@ def duplicate_keys(settings: Settings, destination: str) -> dict[str, int]:
         for table in RECORDING_TABLES:
             qualified = client.make_qualified_table_name(naming.normalize_table_identifier(table))
             keys = ", ".join(
-                client.escape_column_name(naming.normalize_identifier(k)) for k in PRIMARY_KEYS[table]
+                client.escape_column_name(naming.normalize_identifier(k))
+                for k in PRIMARY_KEYS[table]
             )
-            sql = (f"SELECT COUNT(*) FROM (SELECT {keys} FROM {qualified} GROUP BY {keys} "
-                   f"HAVING COUNT(*) > 1) d")
+            sql = (
+                f"SELECT COUNT(*) FROM (SELECT {keys} FROM {qualified} GROUP BY {keys} "
+                f"HAVING COUNT(*) > 1) d"
+            )
             found[table] = int(client.execute_sql(sql)[0][0])
         return found
 
@@ -102,7 +105,11 @@ def _holds(name: str, data: bytes, needle: str) -> bool:
 def write_exports(exports: Path, session_id: str, other_id: str) -> None:
     """Exports as `replayport export` names them: one per session, HTML and ZIP."""
     exports.mkdir(parents=True, exist_ok=True)
-    (exports / f"{session_id}.html").write_text(f"<html><body data-session='{session_id}'></body></html>")
+    (exports / f"{session_id}.html").write_text(
+        f"<html><body data-session='{session_id}'></body></html>"
+    )
     with zipfile.ZipFile(exports / "bundle.zip", "w", zipfile.ZIP_DEFLATED) as bundle:
         bundle.writestr("replay.json", f'{{"session_id": "{session_id}"}}')
-    (exports / f"{other_id}.html").write_text(f"<html><body data-session='{other_id}'></body></html>")
+    (exports / f"{other_id}.html").write_text(
+        f"<html><body data-session='{other_id}'></body></html>"
+    )

@@ -57,7 +57,10 @@ def _postgres(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     server: PostgresServer = request.getfixturevalue("postgres")
     database = server.create_database()
     request.addfinalizer(lambda: server.drop_database(database))
-    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", server.dsn(database).replace("postgres@", "postgres:unused@"))
+    monkeypatch.setenv(
+        "DESTINATION__POSTGRES__CREDENTIALS",
+        server.dsn(database).replace("postgres@", "postgres:unused@"),
+    )
 
 
 def _snowflake(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:

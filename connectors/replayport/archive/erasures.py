@@ -67,7 +67,9 @@ class EraseRecord:
     @property
     def warehouse_rows(self) -> int:
         return sum(
-            rows for place, tables in self.removed.items() if place != "archive"
+            rows
+            for place, tables in self.removed.items()
+            if place != "archive"
             for rows in tables.values()
         )
 

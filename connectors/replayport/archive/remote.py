@@ -1,39 +1,28 @@
-"""Object-store options for reading a remote (S3-compatible) archive with deltalake.
+"""Object-store options for reading and deleting in a remote (S3-compatible, GCS, Azure) archive.
 
-dlt resolves the filesystem destination's credentials (`DESTINATION__FILESYSTEM__CREDENTIALS__…`
-or `[destination.filesystem.credentials]`); deltalake wants them as object-store options.
+The archive is written by dlt's filesystem destination; deltalake (reads, deletes, vacuum) must
+see the same credentials. They are resolved exactly as dlt resolves them for that destination
+(`DESTINATION__FILESYSTEM__CREDENTIALS__…`, `[destination.filesystem.credentials]`, instance
+profiles …) and turned into object-store options by dlt's own helper.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import dlt
 
 __all__ = ["storage_options_for"]
 
-_AWS_KEYS = {
-    "aws_access_key_id": "AWS_ACCESS_KEY_ID",
-    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
-    "aws_session_token": "AWS_SESSION_TOKEN",
-    "region_name": "AWS_REGION",
-    "endpoint_url": "AWS_ENDPOINT_URL",
-}
-
 
 def storage_options_for(url: str) -> dict[str, str]:
-    """deltalake `storage_options` for `url`, from dlt's filesystem credentials."""
-    options: dict[str, str] = {}
+    """deltalake `storage_options` for `url`, from dlt's filesystem destination configuration."""
+    from dlt.common.libs.deltalake import deltalake_storage_options
+
+    config = dlt.destinations.filesystem(bucket_url=url).configuration(None, accept_partial=True)
+    options = deltalake_storage_options(config.credentials, config.deltalake_storage_options)
     if url.startswith(("s3://", "s3a://")):
-        credentials: Any = dlt.secrets.get("destination.filesystem.credentials") or {}
-        if hasattr(credentials, "items"):
-            for key, option in _AWS_KEYS.items():
-                value = credentials.get(key)
-                if value:
-                    options[option] = str(value)
-        endpoint = options.get("AWS_ENDPOINT_URL", "")
-        if endpoint.startswith("http://"):
-            options["AWS_ALLOW_HTTP"] = "true"
-        # local S3 stand-ins and most S3-compatible stores lack conditional puts
-        options.setdefault("AWS_S3_ALLOW_UNSAFE_RENAME", "true")
-    return options
+        keys = {key.lower() for key in options}
+        # most S3-compatible stores (and S3 without a locking provider) lack the atomic rename
+        # delta-rs wants; dlt's own Delta writer makes the same choice
+        if "aws_s3_allow_unsafe_rename" not in keys:
+            options["aws_s3_allow_unsafe_rename"] = "true"
+    return {key: str(value) for key, value in options.items()}

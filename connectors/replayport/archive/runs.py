@@ -18,7 +18,9 @@ def error_rate(run: Mapping[str, Any]) -> float:
     return failed / attempted if attempted else 0.0
 
 
-def run_alert(run: Mapping[str, Any] | None, max_error_rate: float = DEFAULT_MAX_ERROR_RATE) -> str | None:
+def run_alert(
+    run: Mapping[str, Any] | None, max_error_rate: float = DEFAULT_MAX_ERROR_RATE
+) -> str | None:
     """Why the run should page someone, or None when it is healthy (or there is no run)."""
     if run is None:
         return None

@@ -77,7 +77,9 @@ class Archive:
         try:
             info = pipeline.run(data, loader_file_format="parquet")
         except Exception as exc:  # dlt wraps every failure in PipelineStepFailed
-            raise ArchiveError(f"writing the archive at {self._safe_url()} failed: {_short(exc)}") from exc
+            raise ArchiveError(
+                f"writing the archive at {self._safe_url()} failed: {_short(exc)}"
+            ) from exc
         if info.has_failed_jobs:
             raise ArchiveError(f"writing the archive at {self._safe_url()} had failed jobs")
         return info
@@ -137,6 +139,12 @@ class Archive:
             return schema.empty_table().select(list(columns) if columns else schema.names)
         return dataset.to_table(columns=list(columns) if columns else None, filter=filter)
 
+    def deleted_session_ids(self) -> set[str]:
+        """Ids logged in `_replayport_deletions` (erased, expired or deleted upstream): sources
+        must never bring them back."""
+        log = self.read("_replayport_deletions", columns=["session_id"])
+        return set(log.column("session_id").to_pylist())
+
     def session_ids(self) -> set[str]:
         """Ids of every recording in the archive."""
         sessions = self.read("sessions", columns=["session_id"])
@@ -171,7 +179,9 @@ class Archive:
             try:
                 metrics = delta.delete(f"{column} IN ({quoted})")
             except Exception as exc:  # deltalake raises several unrelated error types
-                raise ArchiveError(f"deleting from archive table {table} failed: {_short(exc)}") from exc
+                raise ArchiveError(
+                    f"deleting from archive table {table} failed: {_short(exc)}"
+                ) from exc
             deleted = int(metrics.get("num_deleted_rows", 0) or 0)
             if deleted:
                 self._purge_history(table)
@@ -203,7 +213,9 @@ class Archive:
                 "session_id": pa.array(unique, pa.string()),
                 "reason": pa.array([reason] * len(unique), pa.string()),
                 "run_id": pa.array([run_id] * len(unique), pa.string()),
-                "deleted_at": pa.array([now] * len(unique), SCHEMAS["_replayport_deletions"].field("deleted_at").type),
+                "deleted_at": pa.array(
+                    [now] * len(unique), SCHEMAS["_replayport_deletions"].field("deleted_at").type
+                ),
             }
         ).cast(SCHEMAS["_replayport_deletions"])
         self.write_tables([("_replayport_deletions", table)])

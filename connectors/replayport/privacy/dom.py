@@ -45,6 +45,9 @@ SCRIPT_PLACEHOLDER = "SCRIPT_PLACEHOLDER"
 """What rrweb records instead of inline script source; replayport does the same."""
 
 _NON_SPACE = re.compile(r"\S")
+# the same mask for ASCII text as a translation table: ~4x faster than the regex, and most page
+# text is ASCII (`\s` in Python also counts \x1c-\x1f as whitespace)
+_ASCII_MASK = str.maketrans({i: "*" for i in range(128) if not chr(i).isspace()})
 _CSS_LENGTH = re.compile(r"\d+(?:\.\d+)?(?:px|%|em|rem|vw|vh)?")
 
 _KEEP, _TEXT, _VALUE, _URL, _SRCSET, _CSS, _DROP, _OTHER = range(8)
@@ -131,7 +134,7 @@ def _attr_kind(name: str) -> int:
 
 def mask_text(text: str) -> str:
     """rrweb's text mask: every non-whitespace character becomes `*`."""
-    return _NON_SPACE.sub("*", text)
+    return text.translate(_ASCII_MASK) if text.isascii() else _NON_SPACE.sub("*", text)
 
 
 def _css_size(value: Any) -> str | None:
@@ -340,7 +343,7 @@ class DomMasker:
                     and tag != "style"
                     and not node.get("isStyle")
                 ):
-                    masked = _NON_SPACE.sub("*", text)
+                    masked = mask_text(text)
                     if masked != text:
                         node["textContent"] = masked
                         counts["text_nodes"] += 1
@@ -414,7 +417,7 @@ class DomMasker:
         if tag == "style" or is_style:
             return self._urls.scrub_css(text, self._counts)
         if (self._mask_all and not ctx.unmasked) or ctx.forced or tag in _ALWAYS_MASKED:
-            masked = _NON_SPACE.sub("*", text)
+            masked = mask_text(text)
             if masked != text:
                 self._counts["text_nodes"] += 1
             return masked
@@ -443,7 +446,7 @@ class DomMasker:
                 if tag == "meta" and name == "content" and _is_layout_meta(attributes):
                     continue
                 if masked:
-                    new = _NON_SPACE.sub("*", value)
+                    new = mask_text(value)
                     if new != value:
                         attributes[name] = new
                         counts["attributes"] += 1

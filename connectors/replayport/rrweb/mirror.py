@@ -103,8 +103,9 @@ class NodeMirror:
             children = current.get("childNodes")
             if isinstance(children, list):
                 # reversed so that the pop order, and so sibling order, follows the document
+                # a plain dict check: an ABC isinstance here dominated snapshot rebuild time
                 for child in reversed(children):
-                    if isinstance(child, Mapping):
+                    if isinstance(child, dict):
                         stack.append((child, node_id, None))
 
     def apply_mutation(self, data: Mapping[str, Any]) -> None:

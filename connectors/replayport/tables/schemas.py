@@ -209,6 +209,7 @@ RUNS = pa.schema(
         pa.field("api_429s", pa.int64()),
         pa.field("api_retries", pa.int64()),
         pa.field("errors", pa.int64()),
+        pa.field("values_too_large", pa.int64()),
         pa.field("error_summary", pa.string()),
         pa.field("stage_seconds", pa.string()),
         pa.field("replayport_version", pa.string()),

@@ -45,7 +45,7 @@ def delete_rows(
     values: Sequence[str],
     count: bool = True,
 ) -> dict[str, int]:
-    """DELETE the rows whose `column` is one of `values` from `tables` (and their staging copies)."""
+    """DELETE the rows whose `column` is one of `values` from `tables` and their staging copies."""
     removed: dict[str, int] = {}
     if not values:
         return removed
@@ -58,8 +58,12 @@ def delete_rows(
             if table not in known:
                 continue
             name = pipeline.default_schema.naming.normalize_table_identifier(table)
-            col = client.escape_column_name(pipeline.default_schema.naming.normalize_identifier(column))
-            removed[table] = _delete(client, client.make_qualified_table_name(name), col, ids, count)
+            col = client.escape_column_name(
+                pipeline.default_schema.naming.normalize_identifier(column)
+            )
+            removed[table] = _delete(
+                client, client.make_qualified_table_name(name), col, ids, count
+            )
         if not count:
             # re-applying the log after a load: dlt has just truncated the staging dataset
             return {}

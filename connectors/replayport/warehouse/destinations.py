@@ -5,8 +5,8 @@
 | duckdb | parquet | none |
 | postgres | csv (COPY; every contract column is a scalar) | 1 GiB − 1 (`text` maximum) |
 | snowflake | parquet (PUT to the table stage + COPY) | 16 MiB (VARCHAR maximum) |
-| bigquery | parquet (dlt writes its state table as jsonl itself) | 10 MiB (stays far below the 100 MB load row limit) |
-| redshift | parquet through S3 staging when `staging_url` is set, else insert_values | 65,535 (`VARCHAR(MAX)`) |
+| bigquery | parquet (dlt writes its own state table as jsonl) | 10 MiB (<< 100 MB row limit) |
+| redshift | parquet via S3 staging if `staging_url` is set, else insert_values | 65,535 |
 
 Credentials resolve the dlt way (`DESTINATION__POSTGRES__CREDENTIALS`, `[destination.snowflake
 .credentials]`, …). replayport's own knobs live under `[replayport.warehouse]`:

@@ -87,11 +87,15 @@ def fit_to_limit(
         for index, column in enumerate(table.schema):
             if column.name in keys or not pa.types.is_string(column.type):
                 continue
-            too_long = pc.fill_null(pc.greater(pc.binary_length(table.column(index)), max_bytes), False)
+            too_long = pc.fill_null(
+                pc.greater(pc.binary_length(table.column(index)), max_bytes), False
+            )
             if not pc.any(too_long).as_py():
                 continue
             table = table.set_column(
-                index, column, pc.if_else(too_long, pa.scalar(None, pa.string()), table.column(index))
+                index,
+                column,
+                pc.if_else(too_long, pa.scalar(None, pa.string()), table.column(index)),
             )
             cut_columns.append((column.name, too_long.to_pylist()))
     truncated: list[str | None] = [None] * n
@@ -105,10 +109,14 @@ def fit_to_limit(
             if names:
                 values_cut += len(names)
                 truncated[row] = ",".join(names)
-                pointer[row] = archive_table_uri + "#" + "&".join(
-                    f"{key}={values[row]}" for key, values in zip(keys, key_values, strict=True)
+                pointer[row] = (
+                    archive_table_uri
+                    + "#"
+                    + "&".join(
+                        f"{key}={values[row]}" for key, values in zip(keys, key_values, strict=True)
+                    )
                 )
         counter.add(table_name, values_cut, sum(1 for value in truncated if value))
-    return table.append_column(WAREHOUSE_COLUMNS[0], pa.array(truncated, pa.string())).append_column(
-        WAREHOUSE_COLUMNS[1], pa.array(pointer, pa.string())
-    )
+    return table.append_column(
+        WAREHOUSE_COLUMNS[0], pa.array(truncated, pa.string())
+    ).append_column(WAREHOUSE_COLUMNS[1], pa.array(pointer, pa.string()))

@@ -86,9 +86,7 @@ def loaded_destinations(settings: Settings) -> list[str]:
     ]
 
 
-def _archive_resource(
-    archive: Archive, table: str, max_bytes: int | None, cuts: CutCounter
-) -> Any:
+def _archive_resource(archive: Archive, table: str, max_bytes: int | None, cuts: CutCounter) -> Any:
     cursor_column = _CURSORS.get(table, "extracted_at")
 
     @dlt.resource(
@@ -192,7 +190,9 @@ def load_from_archive(
         try:
             apply_deletions(archive, pipeline)
         except Exception as exc:  # noqa: BLE001 - driver errors of every warehouse
-            raise WarehouseError(f"applying deletions to {destination} failed: {_short(exc)}") from exc
+            raise WarehouseError(
+                f"applying deletions to {destination} failed: {_short(exc)}"
+            ) from exc
     return info
 
 

@@ -23,7 +23,11 @@ _original_put = _stage.put_stage
 def _put_stage(expression: exp.Expression, *args: Any, **kwargs: Any) -> exp.Expression:
     if isinstance(expression, exp.Put):
         target = expression.args.get("target")
-        if isinstance(target, exp.Var) and len(target.this) > 1 and target.this[0] == target.this[-1] == "'":
+        if (
+            isinstance(target, exp.Var)
+            and len(target.this) > 1
+            and target.this[0] == target.this[-1] == "'"
+        ):
             expression.set("target", exp.Var(this=target.this[1:-1]))
     return _original_put(expression, *args, **kwargs)
 

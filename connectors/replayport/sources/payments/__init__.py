@@ -148,7 +148,8 @@ def archive_payments(
         for resource in data.resources.values():
             resource.add_map(_count_rows(counted))
     else:
-        raise ConfigError(f"unknown payments source `{source}`; choose {', '.join(PAYMENT_SOURCES)}")
+        choices = ", ".join(PAYMENT_SOURCES)
+        raise ConfigError(f"unknown payments source `{source}`; choose {choices}")
     Archive(settings).write(data)
     client = stripe_client if source == "stripe" else None
     return PaymentsResult(

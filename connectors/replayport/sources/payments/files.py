@@ -110,7 +110,9 @@ def _mapped_rows(
             for row in batch.select(columns).to_pylist():
                 yield row_from_mapping(row, mapping, hasher)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"payments file {path.name} could not be read ({type(exc).__name__})") from None
+        raise InputError(
+            f"payments file {path.name} could not be read ({type(exc).__name__})"
+        ) from None
 
 
 def _all_text(path: Path) -> dict[str, pa.DataType]:

@@ -180,8 +180,9 @@ class ColumnMapping:
             name, sep, column = pair.partition("=")
             name = name.strip()
             if not sep or name not in values:
+                fields = ", ".join(values)
                 raise InputError(
-                    f"--map expects FIELD=COLUMN with FIELD one of {', '.join(values)}; got {pair!r}"
+                    f"--map expects FIELD=COLUMN with FIELD one of {fields}; got {pair!r}"
                 )
             values[name] = column.strip()
         if values["amount_unit"] not in ("minor", "major"):

@@ -92,6 +92,8 @@ def extract_posthog(
     result = PostHogExtractResult()
     deleted_now: list[str] = []
     archived = archive.session_ids()
+    # erased (`forget`) and expired (`prune`) recordings may still exist upstream: skip them
+    erased = archive.deleted_session_ids()
     try:
         with run.metrics.stage("extract"):
             while result.chunks < _MAX_CHUNKS:
@@ -99,7 +101,7 @@ def extract_posthog(
                     since=since,
                     until=until,
                     max_recordings=chunk,
-                    skip_session_ids=frozenset(archived),
+                    skip_session_ids=frozenset(archived | erased),
                     process=process,
                     metrics=run.metrics,
                     on_reject=run.reject,
