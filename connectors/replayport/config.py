@@ -24,6 +24,7 @@ from replayport.errors import ConfigError, HashKeyMissingError
 
 __all__ = [
     "DEFAULT_WORKDIR",
+    "apply_runtime_defaults",
     "Settings",
     "demo_hash_key",
     "resolve_hash_key",
@@ -65,6 +66,22 @@ class Settings:
     @property
     def exports_dir(self) -> Path:
         return self.workdir / "exports"
+
+
+_RUNTIME_DEFAULTS = {
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    # dlt buffers up to 5000 items per table before writing; one item is a whole session's
+    # table (archive) or a 50k-row batch (warehouse load), so the default would hold every
+    # session of a chunk, or a whole table, in memory
+    "DATA_WRITER__BUFFER_MAX_ITEMS": "8",
+}
+
+
+def apply_runtime_defaults() -> None:
+    """Defaults for dlt/dbt that replayport relies on; values already set by the user win."""
+    for name, value in _RUNTIME_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 def _config_value(key: str) -> Any:

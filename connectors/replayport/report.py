@@ -16,8 +16,15 @@ if TYPE_CHECKING:
     from replayport.runner import DemoResult, RunReport
 
 __all__ = [
-    "audit", "demo_summary", "export_batch", "export_progress", "export_result", "run_summary",
+    "audit",
+    "demo_summary",
+    "erasure",
+    "export_batch",
+    "export_result",
+    "run_summary",
     "status",
+    "status_alert",
+    "transform_summary",
 ]
 
 if TYPE_CHECKING:
@@ -149,13 +156,13 @@ def demo_summary(out: Console, result: DemoResult) -> None:
     out.print(f"warehouse:       {settings.duckdb_path}  (schema posthog_replay)")
     headlines = getattr(result, "headlines", None) or []
     if headlines:
-        out.print("marts (dbt):     schema analytics — fct_sessions, fct_session_payments, ...")
+        out.print("marts (dbt):     schema posthog_replay_marts — fct_sessions, fct_session_payments, ...")
         out.print("[bold]what the marts say[/bold]")
         for headline in headlines:
             out.print(f"  {headline.question}\n    → {headline.answer}", highlight=False)
         out.print(
             "try: duckdb "
-            f"{settings.duckdb_path} \"select * from analytics.fct_console_errors_churn\""
+            f"{settings.duckdb_path} \"select * from posthog_replay_marts.fct_console_errors_churn\""
         )
     else:
         out.print(

@@ -20,7 +20,12 @@ import pyarrow as pa
 
 from replayport import __version__
 from replayport.archive.store import Archive, hinted
-from replayport.config import Settings, dataclass_config, resolve_hash_key
+from replayport.config import (
+    Settings,
+    apply_runtime_defaults,
+    dataclass_config,
+    resolve_hash_key,
+)
 from replayport.errors import ConfigError, ReplayportError
 from replayport.metrics import RunMetrics
 from replayport.privacy.hashing import IdentifierHasher
@@ -41,8 +46,10 @@ __all__ = [
     "extract",
     "extract_files",
     "load",
+    "load_payments",
     "new_run_id",
     "recent_runs",
+    "transform",
     "warehouse_summary",
 ]
 
@@ -86,6 +93,7 @@ class Run:
         source: str | None = None,
         destination: str | None = None,
     ) -> None:
+        apply_runtime_defaults()
         self.settings = settings
         self.command = command
         self.source = source

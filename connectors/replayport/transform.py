@@ -36,7 +36,7 @@ __all__ = [
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 """The dbt project of a source checkout (`REPLAYPORT__DBT_PROJECT_DIR` overrides it)."""
-DEFAULT_SCHEMA = "analytics"
+DEFAULT_SCHEMA = "posthog_replay_marts"
 """Schema of the marts (`REPLAYPORT_DBT_SCHEMA`); staging and intermediate get `_staging`,
 `_intermediate` suffixes (dbt's default schema naming)."""
 _RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"}
@@ -184,7 +184,10 @@ def run_dbt(
     settings.workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with _environment(environment):
-        result = dbtRunner(callbacks=[on_event]).invoke(args)
+        try:
+            result = dbtRunner(callbacks=[on_event]).invoke(args)
+        finally:
+            _release_duckdb()
     seconds = time.perf_counter() - started
     if result.exception is not None and not failures:
         failures.append(f"dbt: {type(result.exception).__name__}: {_first_line(result.exception)}")
@@ -220,6 +223,24 @@ def transform(
         )
         raise WarehouseError(f"dbt build on {target} failed: {listed}")
     return result
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB connection dbt-duckdb keeps after dbt returns.
+
+    dbt-duckdb caches its environment (and the open database) in a class attribute, so after
+    `dbtRunner.invoke` this process could not open the same file read-only ("different
+    configuration"), nor could a dlt load write to it. There is no public API for this.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+    if environment is not None:
+        environment.close()
 
 
 def progress_printer(
@@ -277,7 +298,7 @@ def headline_answers(settings: Settings, schema: str | None = None) -> list[Head
             ).fetchall()
             friction = con.execute(
                 f"""
-                select page_path, sum(rage_click_count), sum(dead_click_count),
+                select page_path, sum(rage_burst_click_count), sum(dead_click_count),
                        sum(error_click_count), sum(frustrated_click_count),
                        sum(frustrated_clicks_by_paying_users)
                 from {schema}.fct_page_friction
@@ -324,7 +345,7 @@ def headline_answers(settings: Settings, schema: str | None = None) -> list[Head
         answers.append(
             Headline(
                 "Which page frustrates users most?",
-                f"{path}: {rage} rage, {dead} dead and {error} error clicks "
+                f"{path}: {rage} clicks in rage bursts, {dead} dead and {error} error clicks "
                 f"({paying} of the {frustrated} by paying users)",
             )
         )

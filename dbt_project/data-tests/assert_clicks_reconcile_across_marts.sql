@@ -41,7 +41,7 @@ totals as (
             where is_rage_click
         ) as rage_click_rows,
         (
-            select coalesce(sum(rage_click_count), 0) from page_friction
+            select coalesce(sum(rage_burst_click_count), 0) from page_friction
         ) as friction_rage_clicks
 
 )

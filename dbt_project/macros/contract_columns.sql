@@ -167,6 +167,7 @@
         'api_429s': 'bigint',
         'api_retries': 'bigint',
         'errors': 'bigint',
+        'values_too_large': 'bigint',
         'error_summary': 'string',
         'stage_seconds': 'string',
         'replayport_version': 'string'

@@ -17,7 +17,8 @@ from tests.payments.stripe_emulator import DEFAULT_KEY, StripeEmulator
 
 def _client(emulator: StripeEmulator, **kwargs: object) -> StripeClient:
     kwargs.setdefault("sleep", lambda _seconds: None)
-    return StripeClient(kwargs.pop("api_key", DEFAULT_KEY), emulator.base_url, **kwargs)  # type: ignore[arg-type]
+    key = str(kwargs.pop("api_key", DEFAULT_KEY))
+    return StripeClient(key, emulator.base_url, **kwargs)  # type: ignore[arg-type]
 
 
 def _archive(tmp_path: Path, client: StripeClient, objects: str = "charges") -> int:

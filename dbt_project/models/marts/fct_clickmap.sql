@@ -58,7 +58,7 @@ clicks_per_cell as (
         y_bin,
         count(*) as click_count,
         count(distinct session_id) as session_count,
-        sum(rage_click) as rage_click_count,
+        sum(rage_click) as rage_burst_click_count,
         sum(dead_click) as dead_click_count,
         sum(error_click) as error_click_count
 
@@ -81,7 +81,7 @@ final as (
         (cast(y_bin as {{ dbt.type_float() }}) + 0.5) / {{ bins }} as y_center,
         click_count,
         session_count,
-        rage_click_count,
+        rage_burst_click_count,
         dead_click_count,
         error_click_count
 

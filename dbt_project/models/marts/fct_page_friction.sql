@@ -1,5 +1,7 @@
 -- One row per page path and day: rage, dead and error clicks, and how many of
--- them came from users who have paid.
+-- them came from users who have paid. Counts are clicks:
+-- `rage_burst_click_count` counts every click of a rage burst
+-- (sessions.rage_click_count counts bursts).
 with
 
 clicks as (
@@ -58,7 +60,7 @@ friction_per_page_and_day as (
         count(distinct session_id) as session_count,
         count(distinct user_id) as user_count,
         count(*) as click_count,
-        sum(rage_click) as rage_click_count,
+        sum(rage_click) as rage_burst_click_count,
         sum(dead_click) as dead_click_count,
         sum(error_click) as error_click_count,
         sum(frustrated_click) as frustrated_click_count,

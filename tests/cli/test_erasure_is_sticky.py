@@ -1,0 +1,40 @@
+"""An erased recording stays erased when the same input is extracted again."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from replayport.archive.store import Archive
+from replayport.config import Settings
+from tests.cli.helpers import TEST_HASH_KEY, run_cli
+from tests.corpus import SESSIONS, corpus_path
+
+pytestmark = pytest.mark.slow
+
+
+def test_forgotten_session_is_not_reimported_from_the_same_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPLAYPORT__HASH_KEY", TEST_HASH_KEY)
+    inputs = tmp_path / "input"
+    inputs.mkdir()
+    for session in SESSIONS[:2]:
+        shutil.copy(corpus_path(session, "blob_v2.jsonl"), inputs / f"{session}.blob_v2.jsonl")
+        shutil.copy(corpus_path(session, "recording.json"), inputs / f"{session}.recording.json")
+    erased = json.loads(corpus_path(SESSIONS[0], "recording.json").read_text())["id"]
+    workdir = tmp_path / "work"
+    extract = ("--workdir", str(workdir), "extract", "--source", "files", "--path", str(inputs))
+
+    assert run_cli(capsys, *extract).exit_code == 0
+    assert run_cli(capsys, "--workdir", str(workdir), "forget", "--session-id", erased).exit_code == 0
+    again = run_cli(capsys, *extract)
+    assert again.exit_code == 0, again.stderr
+
+    archive = Archive(Settings.resolve(workdir))
+    assert erased not in archive.session_ids()
+    assert len(archive.session_ids()) == 1
+    assert erased in archive.deleted_session_ids()
