@@ -123,7 +123,7 @@ def _warehouse_tables(settings: Settings) -> Iterator[tuple[str, pa.Table]]:
         for table in tables:
             yield (
                 f"warehouse:{table}",
-                con.execute(f'select * from "{ARCHIVE_DATASET}"."{table}"').fetch_arrow_table(),
+                con.execute(f'select * from "{ARCHIVE_DATASET}"."{table}"').to_arrow_table(),
             )
 
 

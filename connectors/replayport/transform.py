@@ -215,7 +215,13 @@ def transform(
         WarehouseError: dbt could not run or some node failed (the message names them).
     """
     result = run_dbt(
-        settings, "build", target=target, select=select, dbt_vars=dbt_vars, progress=progress
+        settings,
+        "build",
+        target=target,
+        select=select,
+        dbt_vars=dbt_vars,
+        progress=progress,
+        env=credentials_env(target),
     )
     if not result.success:
         listed = "; ".join(result.failures[:5]) or "see the dbt log in " + str(
@@ -223,6 +229,38 @@ def transform(
         )
         raise WarehouseError(f"dbt build on {target} failed: {listed}")
     return result
+
+
+def credentials_env(target: str) -> dict[str, str]:
+    """dbt profile variables derived from dlt's credentials for `target`, so one setting
+    (e.g. `DESTINATION__POSTGRES__CREDENTIALS=postgresql://user:pw@host:5432/db`) serves both
+    the load and the models. Explicit `REPLAYPORT_DBT_*` variables win."""
+    if target not in ("postgres", "redshift") or os.environ.get("REPLAYPORT_DBT_HOST"):
+        return {}
+    import dlt
+    from urllib.parse import unquote, urlsplit
+
+    credentials: Any = dlt.secrets.get(f"destination.{target}.credentials")
+    if isinstance(credentials, str):
+        parts = urlsplit(credentials)
+        values = {
+            "REPLAYPORT_DBT_HOST": parts.hostname or "",
+            "REPLAYPORT_DBT_PORT": str(parts.port) if parts.port else "",
+            "REPLAYPORT_DBT_USER": unquote(parts.username or ""),
+            "REPLAYPORT_DBT_PASSWORD": unquote(parts.password or ""),
+            "REPLAYPORT_DBT_DATABASE": parts.path.lstrip("/"),
+        }
+    elif hasattr(credentials, "get"):
+        values = {
+            "REPLAYPORT_DBT_HOST": str(credentials.get("host") or ""),
+            "REPLAYPORT_DBT_PORT": str(credentials.get("port") or ""),
+            "REPLAYPORT_DBT_USER": str(credentials.get("username") or ""),
+            "REPLAYPORT_DBT_PASSWORD": str(credentials.get("password") or ""),
+            "REPLAYPORT_DBT_DATABASE": str(credentials.get("database") or ""),
+        }
+    else:
+        return {}
+    return {name: value for name, value in values.items() if value}
 
 
 def _release_duckdb() -> None:

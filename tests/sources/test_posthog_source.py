@@ -402,7 +402,9 @@ def test_api_key_never_stored_logged_or_shown(
     assert key not in str(pipeline.state)
 
 
-def test_progress_reporters() -> None:
+def test_progress_reporters(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CI runs set CI=true, which (rightly) forces plain lines; this test is about a terminal
+    monkeypatch.delenv("CI", raising=False)
     line = format_line(
         ProgressSnapshot(
             recordings_done=3, recordings_total=12, blocks=71, bytes_in=1843, budget_left=9,
