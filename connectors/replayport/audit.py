@@ -129,7 +129,9 @@ def _warehouse_tables(settings: Settings) -> Iterator[tuple[str, pa.Table]]:
 
 def _row_key(table: pa.Table, index: int) -> str:
     parts = [
-        f"{key}={table.column(key)[index].as_py()}" for key in _ROW_KEYS if key in table.column_names
+        f"{key}={table.column(key)[index].as_py()}"
+        for key in _ROW_KEYS
+        if key in table.column_names
     ]
     return ", ".join(parts) or f"row {index}"
 
@@ -162,7 +164,9 @@ def _scan_table(
             report.strings_scanned += 1
             for hit in scan_text(value, matcher):
                 report.findings.append(
-                    Finding(f"{where}.{name}", hit.rule, _row_key(table, index), hit.context, hit.inside)
+                    Finding(
+                        f"{where}.{name}", hit.rule, _row_key(table, index), hit.context, hit.inside
+                    )
                 )
 
 
@@ -175,7 +179,9 @@ def _scan_export(
     for text in texts:
         report.strings_scanned += 1
         for hit in scan_text(text, matcher):
-            report.findings.append(Finding(where, hit.rule, f"offset {hit.offset}", hit.context, hit.inside))
+            report.findings.append(
+                Finding(where, hit.rule, f"offset {hit.offset}", hit.context, hit.inside)
+            )
 
 
 def _export_texts(path: Path) -> list[str]:

@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -64,15 +64,23 @@ DestinationOpt = Annotated[
 ]
 SinceOpt = Annotated[
     datetime | None,
-    typer.Option(help="Backfill: recordings that started on/after this date (UTC).", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    typer.Option(
+        help="Backfill: recordings that started on/after this date (UTC).",
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
+    ),
 ]
 UntilOpt = Annotated[
     datetime | None,
-    typer.Option(help="Backfill: recordings that started before this date (UTC).", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    typer.Option(
+        help="Backfill: recordings that started before this date (UTC).",
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
+    ),
 ]
 PathOpt = Annotated[
     Path | None,
-    typer.Option("--path", help="--source files: a file or a directory of exports/snapshot bodies."),
+    typer.Option(
+        "--path", help="--source files: a file or a directory of exports/snapshot bodies."
+    ),
 ]
 
 
@@ -180,13 +188,16 @@ class PaymentSourceName(str, Enum):
 @app.command()
 def payments(
     source: Annotated[
-        PaymentSourceName, typer.Option("--source", help="Stripe's API, a file, or a warehouse table.")
+        PaymentSourceName,
+        typer.Option("--source", help="Stripe's API, a file, or a warehouse table."),
     ] = PaymentSourceName.stripe,
     path: Annotated[
-        Path | None, typer.Option("--path", help="--source file: Stripe JSON/JSONL, CSV or Parquet.")
+        Path | None,
+        typer.Option("--path", help="--source file: Stripe JSON/JSONL, CSV or Parquet."),
     ] = None,
     table: Annotated[
-        str | None, typer.Option("--table", help="--source table: SCHEMA.TABLE, e.g. stripe.charge.")
+        str | None,
+        typer.Option("--table", help="--source table: SCHEMA.TABLE, e.g. stripe.charge."),
     ] = None,
     mapping: Annotated[
         list[str] | None,
@@ -220,7 +231,11 @@ def status(
     limit: Annotated[int, typer.Option(help="How many recent runs to show.")] = 10,
     max_error_rate: Annotated[
         float,
-        typer.Option(min=0.0, max=1.0, help="Alert (exit 1) when the last run's share of failed recordings exceeds this."),
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Alert (exit 1) when the last run's share of failed recordings exceeds this.",
+        ),
     ] = 0.05,
 ) -> None:
     """Recent runs and their metrics; exits 1 when the last run failed or failed too often."""
@@ -236,9 +251,16 @@ def status(
 
 @app.command()
 def forget(
-    distinct_id: Annotated[str | None, typer.Option("--distinct-id", help="PostHog distinct id (hashed before matching).")] = None,
-    email: Annotated[str | None, typer.Option("--email", help="Email address (hashed before matching).")] = None,
-    session_id: Annotated[str | None, typer.Option("--session-id", help="One recording's id.")] = None,
+    distinct_id: Annotated[
+        str | None,
+        typer.Option("--distinct-id", help="PostHog distinct id (hashed before matching)."),
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="Email address (hashed before matching).")
+    ] = None,
+    session_id: Annotated[
+        str | None, typer.Option("--session-id", help="One recording's id.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Erase a person's (or one session's) recordings from archive, warehouses and exports."""
@@ -256,7 +278,10 @@ def forget(
 
 @app.command()
 def prune(
-    days: Annotated[int | None, typer.Option(min=1, help="Retention in days (default: the retention_days setting).")] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, help="Retention in days (default: the retention_days setting)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Expire sessions older than the retention period everywhere (as `forget` does)."""
@@ -275,7 +300,12 @@ def prune(
 def audit(
     canaries: Annotated[
         Path | None,
-        typer.Option(help="Known values to look for, one per line (also URL-encoded, lower-case, digits-only, packed)."),
+        typer.Option(
+            help=(
+                "Known values to look for, one per line "
+                "(also URL-encoded, lower-case, digits-only, packed)."
+            )
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     sample: Annotated[
@@ -308,8 +338,11 @@ def export(
     ),
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="File for one session, directory for many "
-                     "(default: <workdir>/exports)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="File for one session, directory for many (default: <workdir>/exports).",
+        ),
     ] = None,
     all_sessions: Annotated[
         bool, typer.Option("--all", help="Export every archived session.")
@@ -350,8 +383,13 @@ def export(
         raise typer.Exit(0)
     with render.export_progress(err) as progress:
         batch = portable.export_many(
-            state.settings, output or state.settings.exports_dir, fmt.value,
-            since=_utc(since), until=_utc(until), has_errors=has_errors, options=options,
+            state.settings,
+            output or state.settings.exports_dir,
+            fmt.value,
+            since=_utc(since),
+            until=_utc(until),
+            has_errors=has_errors,
+            options=options,
             on_progress=progress,
         )
     render.export_batch(out, err, batch)
@@ -391,5 +429,3 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     # without standalone mode click returns the code of a typer.Exit instead of raising it
     sys.exit(code if isinstance(code, int) else 0)
-
-

@@ -41,7 +41,7 @@ class Settings:
 
     workdir: Path = DEFAULT_WORKDIR
     archive_url: str = ""
-    """`<workdir>/archive` unless `REPLAYPORT__ARCHIVE_URL` (e.g. `s3://bucket/replayport`) is set."""
+    """`<workdir>/archive` unless `REPLAYPORT__ARCHIVE_URL` (e.g. `s3://bucket/prefix`) is set."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

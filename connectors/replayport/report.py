@@ -72,7 +72,10 @@ class export_progress:  # noqa: N801 - used like a function: `with export_progre
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
         self._bar = Progress(
-            "[bold]exporting", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            "[bold]exporting",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
             console=self._err,
         )
         self._bar.start()
@@ -96,7 +99,9 @@ def export_batch(out: Console, err: Console, batch: BatchResult) -> None:
 
 def run_summary(out: Console, err: Console, report: RunReport, settings: Settings) -> None:
     c = report.counters
-    table = Table(title=f"run {report.run_id} ({report.command}) — {report.status}", show_header=False)
+    table = Table(
+        title=f"run {report.run_id} ({report.command}) — {report.status}", show_header=False
+    )
     table.add_column(style="bold")
     table.add_column(justify="right")
     for label, key in (
@@ -156,19 +161,21 @@ def demo_summary(out: Console, result: DemoResult) -> None:
     out.print(f"warehouse:       {settings.duckdb_path}  (schema posthog_replay)")
     headlines = getattr(result, "headlines", None) or []
     if headlines:
-        out.print("marts (dbt):     schema posthog_replay_marts — fct_sessions, fct_session_payments, ...")
+        out.print(
+            "marts (dbt):     schema posthog_replay_marts — fct_sessions, fct_session_payments, ..."
+        )
         out.print("[bold]what the marts say[/bold]")
         for headline in headlines:
             out.print(f"  {headline.question}\n    → {headline.answer}", highlight=False)
         out.print(
             "try: duckdb "
-            f"{settings.duckdb_path} \"select * from posthog_replay_marts.fct_console_errors_churn\""
+            f'{settings.duckdb_path} "select * from posthog_replay_marts.fct_console_errors_churn"'
         )
     else:
         out.print(
             "try: duckdb "
-            f"{settings.duckdb_path} \"select start_url, click_count, rage_click_count "
-            "from posthog_replay.sessions order by rage_click_count desc limit 5\""
+            f'{settings.duckdb_path} "select start_url, click_count, rage_click_count '
+            'from posthog_replay.sessions order by rage_click_count desc limit 5"'
         )
 
 
@@ -198,12 +205,25 @@ def status(out: Console, runs: list[dict[str, Any]], as_json: bool = False) -> N
         out.print("no runs recorded yet")
         return
     table = Table(title="recent runs")
-    for column in ("run", "command", "status", "started", "seconds", "archived", "failed", "rejects", "API calls", "429s"):
+    for column in (
+        "run",
+        "command",
+        "status",
+        "started",
+        "seconds",
+        "archived",
+        "failed",
+        "rejects",
+        "API calls",
+        "429s",
+    ):
         table.add_column(column)
     for run in runs:
         started, ended = run.get("started_at"), run.get("ended_at")
         seconds = f"{(ended - started).total_seconds():.1f}" if started and ended else ""
-        color = {"ok": "green", "partial": "yellow", "failed": "red"}.get(run.get("status") or "", "")
+        color = {"ok": "green", "partial": "yellow", "failed": "red"}.get(
+            run.get("status") or "", ""
+        )
         table.add_row(
             str(run.get("run_id")),
             str(run.get("command")),
@@ -243,7 +263,12 @@ def audit(out: Console, result: AuditReport, as_json: bool = False) -> None:
         table.add_column(column)
     for group in groups:
         sample = group["samples"][0]
-        table.add_row(group["where"], group["rule"], str(group["count"]), f"{sample['row']}: {sample['context']}")
+        table.add_row(
+            group["where"],
+            group["rule"],
+            str(group["count"]),
+            f"{sample['row']}: {sample['context']}",
+        )
     out.print(table)
 
 
@@ -296,7 +321,9 @@ def erasure(out: Console, record: EraseRecord | None, as_json: bool = False) -> 
     out.print(table)
     out.print("archive: rows deleted, old Delta versions vacuumed, log history purged")
     for place in record.failures:
-        out.print(f"[red]not reached:[/red] {place}; its next `replayport load` applies the deletion")
+        out.print(
+            f"[red]not reached:[/red] {place}; its next `replayport load` applies the deletion"
+        )
 
 
 def status_alert(err: Console, alert: str | None) -> None:

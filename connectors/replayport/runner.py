@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +35,6 @@ from replayport.rrweb.frustration import FrustrationThresholds
 from replayport.session import ProcessingContext, RawRecording, process_recording
 from replayport.sources.replay_files import discover, replay_files
 from replayport.tables.build import build_table, single_row_table
-from replayport.tables.schemas import CONTRACT_TABLES
 from replayport.warehouse.load import load_from_archive
 
 __all__ = [
@@ -117,7 +116,9 @@ class Run:
             hasher=IdentifierHasher(resolve_hash_key(hash_key)),
             run_id=self.run_id,
             extracted_at=datetime.now(UTC),
-            thresholds=FrustrationThresholds(**dataclass_config("frustration", FrustrationThresholds)),
+            thresholds=FrustrationThresholds(
+                **dataclass_config("frustration", FrustrationThresholds)
+            ),
         )
 
     def processor(self, ctx: ProcessingContext) -> Callable[[RawRecording], Iterator[Any]]:
@@ -132,7 +133,9 @@ class Run:
                 self._failed(raw, "processing_error", str(exc))
                 return
             except Exception as exc:  # noqa: BLE001 - one broken recording must not stop the run
-                self._failed(raw, "processing_error", f"unexpected {type(exc).__name__} while processing")
+                self._failed(
+                    raw, "processing_error", f"unexpected {type(exc).__name__} while processing"
+                )
                 return
             finally:
                 metrics.stage_seconds["process"] = metrics.stage_seconds.get("process", 0.0) + (
@@ -154,13 +157,17 @@ class Run:
     def _failed(self, raw: RawRecording, reason: str, message: str) -> None:
         self.metrics.add("sessions_failed")
         self.metrics.error(f"{raw.session_id}: {message}")
-        self.reject(Reject("extract", reason, message, session_id=raw.session_id, source=raw.origin))
+        self.reject(
+            Reject("extract", reason, message, session_id=raw.session_id, source=raw.origin)
+        )
 
     def report(self) -> RunReport:
         counters = dict(self.metrics.counters)
         failed = counters.get("sessions_failed", 0) + counters.get("errors", 0)
-        status = "failed" if failed and not counters.get("sessions_extracted") else (
-            "partial" if failed or self.rejects else "ok"
+        status = (
+            "failed"
+            if failed and not counters.get("sessions_extracted")
+            else ("partial" if failed or self.rejects else "ok")
         )
         return RunReport(
             run_id=self.run_id,
@@ -177,13 +184,18 @@ class Run:
         )
 
     def finish(self, loaded_destination: str | None = None) -> RunReport:
-        """Write the run row and the rejects to the archive (and the warehouse, if one was loaded)."""
+        """Write the run row and the rejects to the archive (and the warehouse, if loaded)."""
         report = self.report()
-        tables = [("_replayport_runs", _run_row(report)), ("_replayport_rejects", _reject_rows(report))]
+        tables = [
+            ("_replayport_runs", _run_row(report)),
+            ("_replayport_rejects", _reject_rows(report)),
+        ]
         Archive(self.settings).write_tables(tables)
         if loaded_destination:
             load_from_archive(
-                self.settings, loaded_destination, tables=("_replayport_runs", "_replayport_rejects")
+                self.settings,
+                loaded_destination,
+                tables=("_replayport_runs", "_replayport_rejects"),
             )
         return report
 
@@ -203,9 +215,20 @@ def _run_row(report: RunReport) -> pa.Table:
             **{
                 name: int(c.get(name, 0))
                 for name in (
-                    "sessions_listed", "sessions_extracted", "sessions_skipped", "sessions_failed",
-                    "sessions_excluded", "sessions_deleted", "events", "rejects", "bytes_in",
-                    "bytes_out", "api_calls", "api_429s", "api_retries", "errors",
+                    "sessions_listed",
+                    "sessions_extracted",
+                    "sessions_skipped",
+                    "sessions_failed",
+                    "sessions_excluded",
+                    "sessions_deleted",
+                    "events",
+                    "rejects",
+                    "bytes_in",
+                    "bytes_out",
+                    "api_calls",
+                    "api_429s",
+                    "api_retries",
+                    "errors",
                     "values_too_large",
                 )
             },
@@ -274,8 +297,6 @@ def load(run: Run, destination: str) -> None:
         load_from_archive(run.settings, destination, metrics=run.metrics)
 
 
-
-
 def extract(
     run: Run,
     source: str,
@@ -333,9 +354,7 @@ def load_payments(run: Run, source: str, hash_key: str | None = None, **options:
     return result
 
 
-def transform(
-    run: Run, destination: str, progress: Callable[[str], None] | None = None
-) -> Any:
+def transform(run: Run, destination: str, progress: Callable[[str], None] | None = None) -> Any:
     """`dbt build` on `destination`; a failure is recorded on the run (status partial)."""
     from replayport.transform import transform as dbt_build
 
@@ -404,7 +423,14 @@ def warehouse_summary(settings: Settings) -> dict[str, Any]:
             """
         ).fetchone()
     names = (
-        "sessions", "clicks", "console_errors", "rage_clicks", "dead_clicks", "error_clicks",
-        "users", "page_views", "events",
+        "sessions",
+        "clicks",
+        "console_errors",
+        "rage_clicks",
+        "dead_clicks",
+        "error_clicks",
+        "users",
+        "page_views",
+        "events",
     )
     return {name: int(value or 0) for name, value in zip(names, row or (), strict=False)}

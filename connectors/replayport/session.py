@@ -88,8 +88,14 @@ def process_recording(raw: RawRecording, ctx: ProcessingContext) -> SessionBatch
     last_ms = events[-1].event.get("timestamp") if events else None
     masked = mask_session(events, ctx.policy)
     rows = extract_rows(masked.events, ctx.thresholds)
-    identity = pseudonymise_identity(raw.meta, raw.person or _person_of(raw.meta), ctx.hasher, ctx.policy)
-    constants = {"session_id": raw.session_id, "run_id": ctx.run_id, "extracted_at": ctx.extracted_at}
+    identity = pseudonymise_identity(
+        raw.meta, raw.person or _person_of(raw.meta), ctx.hasher, ctx.policy
+    )
+    constants = {
+        "session_id": raw.session_id,
+        "run_id": ctx.run_id,
+        "extracted_at": ctx.extracted_at,
+    }
 
     tables: dict[str, pa.Table] = {
         "sessions": _session_row(raw, ctx, rows.stats, identity, masked, first_ms, last_ms),
@@ -139,7 +145,9 @@ def _session_row(
         "email_hash": identity.email_hash,
         "start_time": start_ms,
         "end_time": end_ms,
-        "duration_s": (end_ms - start_ms) / 1000 if start_ms is not None and end_ms is not None else None,
+        "duration_s": (end_ms - start_ms) / 1000
+        if start_ms is not None and end_ms is not None
+        else None,
         "active_s": stats.active_ms / 1000,
         "click_count": stats.click_count,
         "keypress_count": stats.keypress_count,
@@ -164,7 +172,9 @@ def _session_row(
         "expiry_time": _iso_to_ms(meta.get("expiry_time")),
         "excluded": masked.excluded,
         "person_properties": orjson.dumps(properties, option=orjson.OPT_SORT_KEYS).decode(),
-        "redaction_counts": orjson.dumps(dict(masked.redactions), option=orjson.OPT_SORT_KEYS).decode(),
+        "redaction_counts": orjson.dumps(
+            dict(masked.redactions), option=orjson.OPT_SORT_KEYS
+        ).decode(),
         "hash_key_id": ctx.hasher.key_id,
         "privacy_policy_version": ctx.policy.version,
         "source": raw.source,

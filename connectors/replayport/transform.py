@@ -135,11 +135,16 @@ def run_dbt(
     target_path = dbt_dir / f"target-{target}"
     args = [
         command,
-        "--project-dir", str(project),
-        "--profiles-dir", str(project),
-        "--target", target,
-        "--target-path", str(target_path),
-        "--log-path", str(dbt_dir / "logs"),
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target",
+        target,
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(dbt_dir / "logs"),
         "--no-use-colors",
         "--quiet",
     ]
@@ -237,8 +242,9 @@ def credentials_env(target: str) -> dict[str, str]:
     the load and the models. Explicit `REPLAYPORT_DBT_*` variables win."""
     if target not in ("postgres", "redshift") or os.environ.get("REPLAYPORT_DBT_HOST"):
         return {}
-    import dlt
     from urllib.parse import unquote, urlsplit
+
+    import dlt
 
     credentials: Any = dlt.secrets.get(f"destination.{target}.credentials")
     if isinstance(credentials, str):

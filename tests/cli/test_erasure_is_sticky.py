@@ -30,7 +30,9 @@ def test_forgotten_session_is_not_reimported_from_the_same_files(
     extract = ("--workdir", str(workdir), "extract", "--source", "files", "--path", str(inputs))
 
     assert run_cli(capsys, *extract).exit_code == 0
-    assert run_cli(capsys, "--workdir", str(workdir), "forget", "--session-id", erased).exit_code == 0
+    assert (
+        run_cli(capsys, "--workdir", str(workdir), "forget", "--session-id", erased).exit_code == 0
+    )
     again = run_cli(capsys, *extract)
     assert again.exit_code == 0, again.stderr
 

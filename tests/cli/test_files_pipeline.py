@@ -33,15 +33,18 @@ def _independent_counts(session: str) -> dict[str, int]:
         events.extend((record["window_id"], e) for e in record["data"])
     unique = {(w, json.dumps(e, sort_keys=True)) for w, e in events}
     clicks = sum(
-        1 for _, e in events
+        1
+        for _, e in events
         if e["type"] == 3 and e["data"].get("source") == 2 and e["data"].get("type") in (2, 3, 4, 9)
     )
     console = Counter(
-        e["data"]["payload"]["level"] for _, e in events
+        e["data"]["payload"]["level"]
+        for _, e in events
         if e["type"] == 6 and e["data"].get("plugin") == "rrweb/console@1"
     )
     network = sum(
-        len(e["data"]["payload"].get("requests", [])) for _, e in events
+        len(e["data"]["payload"].get("requests", []))
+        for _, e in events
         if e["type"] == 6 and e["data"].get("plugin") == "rrweb/network@1"
     )
     pages = 0
@@ -63,10 +66,13 @@ def _independent_counts(session: str) -> dict[str, int]:
 
 def _warehouse_counts(workdir: Path, session_id: str) -> dict[str, int]:
     def count(table: str, where: str = "") -> int:
-        return int(scalar(
-            workdir,
-            f"select count(*) from posthog_replay.{table} where session_id = '{session_id}' {where}",
-        ))
+        return int(
+            scalar(
+                workdir,
+                f"select count(*) from posthog_replay.{table} "
+                f"where session_id = '{session_id}' {where}",
+            )
+        )
 
     return {
         "replay_events": count("replay_events"),
@@ -90,8 +96,16 @@ def test_counts_equal_an_independent_count_of_the_raw_data(
 ) -> None:
     workdir = tmp_path / "work"
     result = run_cli(
-        capsys, "--workdir", str(workdir), "run", "--source", "files",
-        "--destination", "duckdb", "--path", str(_corpus_dir(tmp_path)),
+        capsys,
+        "--workdir",
+        str(workdir),
+        "run",
+        "--source",
+        "files",
+        "--destination",
+        "duckdb",
+        "--path",
+        str(_corpus_dir(tmp_path)),
     )
     assert result.exit_code == 0, result.stderr
     assert scalar(workdir, "select count(*) from posthog_replay.sessions") == 3
@@ -99,7 +113,8 @@ def test_counts_equal_an_independent_count_of_the_raw_data(
         meta = json.loads(corpus_path(session, "recording.json").read_text())
         assert _warehouse_counts(workdir, meta["id"]) == _independent_counts(session), session
         clicks = scalar(
-            workdir, f"select click_count from posthog_replay.sessions where session_id = '{meta['id']}'"
+            workdir,
+            f"select click_count from posthog_replay.sessions where session_id = '{meta['id']}'",
         )
         assert clicks == meta["click_count"]
 
@@ -111,7 +126,14 @@ def test_rerun_changes_nothing_and_a_new_session_adds_exactly_itself(
     two = _corpus_dir(tmp_path, SESSIONS[:2])
     args = ("--workdir", str(workdir), "run", "--source", "files", "--destination", "duckdb")
     assert run_cli(capsys, *args, "--path", str(two)).exit_code == 0
-    tables = ("sessions", "replay_events", "page_views", "clicks", "console_logs", "network_requests")
+    tables = (
+        "sessions",
+        "replay_events",
+        "page_views",
+        "clicks",
+        "console_logs",
+        "network_requests",
+    )
 
     def snapshot() -> dict[str, int]:
         return {t: scalar(workdir, f"select count(*) from posthog_replay.{t}") for t in tables}
@@ -119,11 +141,16 @@ def test_rerun_changes_nothing_and_a_new_session_adds_exactly_itself(
     first = snapshot()
     assert run_cli(capsys, *args, "--path", str(two)).exit_code == 0
     assert snapshot() == first
-    for table, key in (("sessions", "session_id"), ("replay_events", "session_id, seq"),
-                       ("network_requests", "session_id, seq"), ("clicks", "session_id, seq")):
+    for table, key in (
+        ("sessions", "session_id"),
+        ("replay_events", "session_id, seq"),
+        ("network_requests", "session_id, seq"),
+        ("clicks", "session_id, seq"),
+    ):
         duplicates = scalar(
             workdir,
-            f"select count(*) from (select {key} from posthog_replay.{table} group by all having count(*) > 1)",
+            f"select count(*) from (select {key} from posthog_replay.{table} "
+            "group by all having count(*) > 1)",
         )
         assert duplicates == 0, table
 
@@ -148,7 +175,9 @@ def _broken_inputs(tmp_path: Path) -> Path:
     event["data"] = "\u001f\u008b\u0008garbage"  # corrupt gzip inside a cv field
     broken[packed] = json.dumps([window, event])
     window, event = json.loads(broken[10])
-    broken.insert(11, json.dumps([window, {"type": 99, "data": {}, "timestamp": event["timestamp"]}]))
+    broken.insert(
+        11, json.dumps([window, {"type": 99, "data": {}, "timestamp": event["timestamp"]}])
+    )
     broken.insert(12, json.dumps([window, {"type": "3", "data": [], "timestamp": "soon"}]))
     (target / "broken-session.blob_v2.jsonl").write_text("\n".join(broken) + "\n")
     (target / "empty-session.blob_v2.jsonl").write_bytes(b"")
@@ -160,23 +189,41 @@ def test_bad_input_is_rejected_with_reasons_and_the_run_goes_on(
 ) -> None:
     workdir = tmp_path / "work"
     result = run_cli(
-        capsys, "--workdir", str(workdir), "run", "--source", "files",
-        "--destination", "duckdb", "--path", str(_broken_inputs(tmp_path)),
+        capsys,
+        "--workdir",
+        str(workdir),
+        "run",
+        "--source",
+        "files",
+        "--destination",
+        "duckdb",
+        "--path",
+        str(_broken_inputs(tmp_path)),
     )
     assert result.exit_code == 1
     assert "could not be processed" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     with warehouse(workdir) as con:
-        reasons = {row[0] for row in con.execute(
-            "select reason from posthog_replay._replayport_rejects"
-        ).fetchall()}
-        sessions = {row[0] for row in con.execute(
-            "select session_id from posthog_replay.sessions"
-        ).fetchall()}
+        reasons = {
+            row[0]
+            for row in con.execute(
+                "select reason from posthog_replay._replayport_rejects"
+            ).fetchall()
+        }
+        sessions = {
+            row[0]
+            for row in con.execute("select session_id from posthog_replay.sessions").fetchall()
+        }
         broken_events = con.execute(
             "select count(*) from posthog_replay.replay_events where session_id = 'broken-session'"
         ).fetchone()[0]
-    assert {"truncated_json", "corrupt_gzip", "unknown_event_type", "not_an_event", "empty_body"} <= reasons
+    assert {
+        "truncated_json",
+        "corrupt_gzip",
+        "unknown_event_type",
+        "not_an_event",
+        "empty_body",
+    } <= reasons
     assert "broken-session" in sessions
     assert broken_events > 700  # the rest of the damaged session still landed
 
@@ -185,16 +232,32 @@ def test_missing_hash_key_is_a_clear_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     result = run_cli(
-        capsys, "--workdir", str(tmp_path / "w"), "run", "--source", "files",
-        "--path", str(_corpus_dir(tmp_path, SESSIONS[:1])),
+        capsys,
+        "--workdir",
+        str(tmp_path / "w"),
+        "run",
+        "--source",
+        "files",
+        "--path",
+        str(_corpus_dir(tmp_path, SESSIONS[:1])),
     )
     assert result.exit_code == 2
     assert "REPLAYPORT__HASH_KEY" in result.stderr
 
 
-def test_missing_path_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], hash_key: str) -> None:
-    result = run_cli(capsys, "--workdir", str(tmp_path / "w"), "run", "--source", "files",
-                     "--path", str(tmp_path / "nope"))
+def test_missing_path_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hash_key: str
+) -> None:
+    result = run_cli(
+        capsys,
+        "--workdir",
+        str(tmp_path / "w"),
+        "run",
+        "--source",
+        "files",
+        "--path",
+        str(tmp_path / "nope"),
+    )
     assert result.exit_code != 0
     assert "no such file" in result.stderr
     assert "Traceback" not in result.stderr

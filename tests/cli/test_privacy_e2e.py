@@ -33,8 +33,13 @@ def canary_forms() -> dict[str, set[str]]:
         values = {canary["value"], *canary.get("variants", [])}
         found: set[str] = set()
         for value in values:
-            found |= {value, value.lower(), quote(value, safe=""), quote_plus(value),
-                      value.replace("@", "\\u0040")}
+            found |= {
+                value,
+                value.lower(),
+                quote(value, safe=""),
+                quote_plus(value),
+                value.replace("@", "\\u0040"),
+            }
             digits = re.sub(r"\D", "", value)
             # shorter digit runs (an 8-digit birth date) occur by chance in millisecond timings;
             # their formatted forms are still searched
@@ -49,7 +54,11 @@ def _texts_of(path: Path) -> list[str]:
     if path.suffix == ".parquet" or data[:4] == b"PAR1":
         table = pq.read_table(path)
         return [json.dumps(table.to_pylist(), default=str)]
-    if path.suffix in (".duckdb", ".wal") or data[:8].startswith(b"\x00" * 8) and path.name.endswith("duckdb"):
+    if (
+        path.suffix in (".duckdb", ".wal")
+        or data[:8].startswith(b"\x00" * 8)
+        and path.name.endswith("duckdb")
+    ):
         return []  # the database is scanned through DuckDB itself
     texts = [data.decode("utf-8", "replace")]
     if data[:2] == b"\x1f\x8b":
@@ -103,14 +112,28 @@ def _inputs(tmp_path: Path) -> Path:
     return target
 
 
-def _run(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-         privacy: bool) -> tuple[Path, str]:
+def _run(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    privacy: bool,
+) -> tuple[Path, str]:
     monkeypatch.setenv("REPLAYPORT__HASH_KEY", TEST_HASH_KEY)
     if not privacy:
         monkeypatch.setenv("REPLAYPORT__PRIVACY__ENABLED", "false")
     workdir = tmp_path / "work"
-    result = run_cli(capsys, "--workdir", str(workdir), "run", "--source", "files",
-                     "--destination", "duckdb", "--path", str(_inputs(tmp_path)))
+    result = run_cli(
+        capsys,
+        "--workdir",
+        str(workdir),
+        "run",
+        "--source",
+        "files",
+        "--destination",
+        "duckdb",
+        "--path",
+        str(_inputs(tmp_path)),
+    )
     assert result.exit_code == 0, result.stderr
     return workdir, result.stdout + result.stderr
 
@@ -121,8 +144,9 @@ def test_no_canary_in_any_byte_written(
     workdir, logs = _run(tmp_path, capsys, monkeypatch, privacy=True)
     hits = find_canaries(workdir, logs)
     assert hits == {}, {k: sorted(set(v))[:5] for k, v in hits.items()}
-    audit = run_cli(capsys, "--workdir", str(workdir), "audit", "--canaries",
-                    str(_canary_file(tmp_path)))
+    audit = run_cli(
+        capsys, "--workdir", str(workdir), "audit", "--canaries", str(_canary_file(tmp_path))
+    )
     assert audit.exit_code == 0, audit.stdout + audit.stderr
 
 
@@ -132,8 +156,9 @@ def test_the_scan_finds_canaries_when_privacy_is_disabled(
     workdir, logs = _run(tmp_path, capsys, monkeypatch, privacy=False)
     hits = find_canaries(workdir, logs)
     assert {"patient_email", "patient_name", "api_token", "jwt"} <= set(hits)
-    audit = run_cli(capsys, "--workdir", str(workdir), "audit", "--canaries",
-                    str(_canary_file(tmp_path)))
+    audit = run_cli(
+        capsys, "--workdir", str(workdir), "audit", "--canaries", str(_canary_file(tmp_path))
+    )
     assert audit.exit_code == 1
 
 

@@ -20,8 +20,12 @@ UNIT_TESTS = (
     "console_errors_churn_counts_cohorts",
 )
 MARTS = (
-    "fct_sessions", "fct_session_payments", "fct_page_friction", "fct_clickmap",
-    "fct_console_errors_churn", "dim_users",
+    "fct_sessions",
+    "fct_session_payments",
+    "fct_page_friction",
+    "fct_clickmap",
+    "fct_console_errors_churn",
+    "dim_users",
 )
 
 
@@ -59,7 +63,8 @@ def test_revenue_reconciles_in_python(demo_build: DemoBuild) -> None:
     """Independent of dbt's own tests: the succeeded charges in payments.json, in dollars."""
     charges = json.loads(demo_build.manifest.payments.read_text())["data"]
     expected = sum(
-        Decimal(c["amount"]) / 100 for c in charges
+        Decimal(c["amount"]) / 100
+        for c in charges
         if c["status"] == "succeeded" and not c["refunded"]
     )
     db = demo_build.settings.duckdb_path

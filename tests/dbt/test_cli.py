@@ -50,9 +50,17 @@ def test_demo_summary_prints_the_headline_answers(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     report = RunReport("r", "demo", "ok", {}, {}, [], now, now)
     result = DemoResult(
-        report, Settings.resolve(tmp_path), tmp_path, False, {"sessions": 36},
-        [Headline("Do users who hit console errors pay again within 30 days?",
-                  "with console errors: 1/3 (33%); without: 5/6 (83%)")],
+        report,
+        Settings.resolve(tmp_path),
+        tmp_path,
+        False,
+        {"sessions": 36},
+        [
+            Headline(
+                "Do users who hit console errors pay again within 30 days?",
+                "with console errors: 1/3 (33%); without: 5/6 (83%)",
+            )
+        ],
     )
     console = Console(record=True, width=200)
     render.demo_summary(console, result)

@@ -7,8 +7,12 @@ import pytest
 from replayport.transform import credentials_env
 
 
-def test_postgres_connection_string_becomes_the_dbt_profile(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", "postgresql://loader:p%40ss@db.example:6543/wh")
+def test_postgres_connection_string_becomes_the_dbt_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "DESTINATION__POSTGRES__CREDENTIALS", "postgresql://loader:p%40ss@db.example:6543/wh"
+    )
     monkeypatch.delenv("REPLAYPORT_DBT_HOST", raising=False)
     assert credentials_env("postgres") == {
         "REPLAYPORT_DBT_HOST": "db.example",

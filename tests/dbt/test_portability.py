@@ -52,9 +52,12 @@ def _arrow_family(type_: object) -> str:
     import pyarrow as pa
 
     for check, family in (
-        (pa.types.is_string, "string"), (pa.types.is_integer, "bigint"),
-        (pa.types.is_floating, "float"), (pa.types.is_boolean, "boolean"),
-        (pa.types.is_timestamp, "timestamp"), (pa.types.is_decimal, "numeric"),
+        (pa.types.is_string, "string"),
+        (pa.types.is_integer, "bigint"),
+        (pa.types.is_floating, "float"),
+        (pa.types.is_boolean, "boolean"),
+        (pa.types.is_timestamp, "timestamp"),
+        (pa.types.is_decimal, "numeric"),
     ):
         if check(type_):
             return family
@@ -69,6 +72,15 @@ def test_contract_macro_matches_arrow_schemas() -> None:
     for table, columns in contract.items():
         expected = {f.name: _arrow_family(f.type) for f in SCHEMAS[table]}
         assert columns == expected, table
-    staged = {"sessions", "replay_events", "page_views", "clicks", "console_logs",
-              "network_requests", "payment_identities", "_replayport_runs", "_replayport_rejects"}
+    staged = {
+        "sessions",
+        "replay_events",
+        "page_views",
+        "clicks",
+        "console_logs",
+        "network_requests",
+        "payment_identities",
+        "_replayport_runs",
+        "_replayport_rejects",
+    }
     assert set(contract) == staged

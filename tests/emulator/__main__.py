@@ -26,13 +26,21 @@ def main() -> None:
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--partial-rate", type=float, default=0.0)
     parser.add_argument("--slow-rate", type=float, default=0.0)
-    parser.add_argument("--export", type=Path, default=None,
-                        help="also write the settled recordings here (files source layout)")
+    parser.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        help="also write the settled recordings here (files source layout)",
+    )
     parser.add_argument("--log", type=Path, default=None, help="request log (JSON lines)")
     args = parser.parse_args()
     config = EmulatorConfig(
-        per_minute=args.per_minute, per_hour=args.per_hour, error_rate=args.error_rate,
-        partial_rate=args.partial_rate, slow_rate=args.slow_rate, seed=args.seed,
+        per_minute=args.per_minute,
+        per_hour=args.per_hour,
+        error_rate=args.error_rate,
+        partial_rate=args.partial_rate,
+        slow_rate=args.slow_rate,
+        seed=args.seed,
     )
     emulator = PostHogEmulator(build_recordings(args.count, seed=args.seed), config)
     emulator.start()
@@ -52,8 +60,10 @@ def main() -> None:
     statuses: dict[int, int] = {}
     for entry in emulator.log:
         statuses[entry.status] = statuses.get(entry.status, 0) + 1
-    print(f"# {len(emulator.log)} requests, by status {statuses}, "
-          f"max in any 60 s: {emulator.max_in_window(60)}")
+    print(
+        f"# {len(emulator.log)} requests, by status {statuses}, "
+        f"max in any 60 s: {emulator.max_in_window(60)}"
+    )
     if args.log:
         with args.log.open("w") as handle:
             for entry in emulator.log:

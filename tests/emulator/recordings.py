@@ -7,7 +7,7 @@ import copy
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,11 @@ __all__ = ["EmulatedRecording", "build_recordings", "format_ts", "load_corpus_li
 
 def format_ts(value: datetime) -> str:
     """PostHog's timestamp format: `2026-11-18T10:01:52.151000Z`."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _ms_to_dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def load_corpus_lines(session: str) -> list[tuple[str, dict[str, Any]]]:
@@ -98,8 +98,12 @@ class EmulatedRecording:
         """The sources call's list."""
         if self.lts:
             return [
-                {"source": "blob_v2_lts", "blob_key": self.lts_key,
-                 "start_timestamp": None, "end_timestamp": None}
+                {
+                    "source": "blob_v2_lts",
+                    "blob_key": self.lts_key,
+                    "start_timestamp": None,
+                    "end_timestamp": None,
+                }
             ]
         return [
             {
@@ -175,9 +179,7 @@ def _clone(
         ongoing=ongoing,
     )
     # recording_ttl is days left until expiry, as PostHog computes it
-    new_meta["recording_ttl"] = max(
-        0, (start + timedelta(days=retention) - datetime.now(timezone.utc)).days
-    )
+    new_meta["recording_ttl"] = max(0, (start + timedelta(days=retention) - datetime.now(UTC)).days)
     return EmulatedRecording(
         session_id=session_id,
         meta=new_meta,
@@ -214,11 +216,9 @@ def build_recordings(
         Recordings sorted by start time (unsettled last).
     """
     rng = random.Random(seed)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     sources = {s: (load_corpus_lines(s), load_recording_meta(s)) for s in SESSIONS}
-    starts = sorted(
-        now - timedelta(days=rng.uniform(*days_ago)) for _ in range(count)
-    )
+    starts = sorted(now - timedelta(days=rng.uniform(*days_ago)) for _ in range(count))
     # millisecond precision, like PostHog's DateTime64(6) values from ms event timestamps
     starts = [s.replace(microsecond=(s.microsecond // 1000) * 1000) for s in starts]
     if tie and count >= 3:
@@ -228,7 +228,12 @@ def build_recordings(
         base = SESSIONS[i % len(SESSIONS)]
         lines, meta = sources[base]
         rec = _clone(
-            base, lines, meta, session_id=_new_uuid(rng), start=starts[i], rng=rng,
+            base,
+            lines,
+            meta,
+            session_id=_new_uuid(rng),
+            start=starts[i],
+            rng=rng,
             block_events=block_events,
         )
         recordings.append(rec)
@@ -240,8 +245,14 @@ def build_recordings(
         start = (now - timedelta(hours=1)).replace(microsecond=0)
         recordings.append(
             _clone(
-                SESSIONS[0], lines, meta, session_id=_new_uuid(rng), start=start, rng=rng,
-                block_events=block_events, ongoing=True,
+                SESSIONS[0],
+                lines,
+                meta,
+                session_id=_new_uuid(rng),
+                start=start,
+                rng=rng,
+                block_events=block_events,
+                ongoing=True,
             )
         )
     return recordings

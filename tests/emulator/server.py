@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -143,7 +143,9 @@ class PostHogEmulator:
         self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="posthog-emulator",
+            target=self._server.serve_forever,
+            args=(0.05,),
+            name="posthog-emulator",
             daemon=True,
         )
         self._thread.start()
@@ -169,9 +171,10 @@ class PostHogEmulator:
 
     def settled(self, settle_hours: float = 24.0) -> list[EmulatedRecording]:
         """Recordings a correct client extracts: started before the cutoff, not ongoing."""
-        cutoff = datetime.now(timezone.utc) - timedelta(hours=settle_hours)
+        cutoff = datetime.now(UTC) - timedelta(hours=settle_hours)
         return [
-            r for r in self.recordings
+            r
+            for r in self.recordings
             if not r.deleted and not r.meta.get("ongoing") and r.start_time < cutoff
         ]
 
@@ -190,7 +193,8 @@ class PostHogEmulator:
     def entries(self, kind: str | None = None, session_id: str | None = None) -> list[LogEntry]:
         with self._lock:
             return [
-                e for e in self.log
+                e
+                for e in self.log
                 if (kind is None or e.kind == kind)
                 and (session_id is None or e.session_id == session_id)
             ]
@@ -201,9 +205,7 @@ class PostHogEmulator:
 
     def max_in_window(self, seconds: float = 60.0, statuses: set[int] | None = None) -> int:
         """The most requests logged in any `seconds`-long window (optionally by status)."""
-        times = sorted(
-            e.time for e in self.entries() if statuses is None or e.status in statuses
-        )
+        times = sorted(e.time for e in self.entries() if statuses is None or e.status in statuses)
         best = 0
         lo = 0
         for hi, t in enumerate(times):
@@ -244,35 +246,82 @@ class PostHogEmulator:
                 kind = "listing"
         auth = headers.get("Authorization", "")
         if auth != f"Bearer {cfg.api_key}":
-            return (*_json(401, {
-                "type": "authentication_error", "code": "authentication_failed",
-                "detail": "Incorrect authentication credentials.", "attr": None,
-            }), kind, sid, None)
+            return (
+                *_json(
+                    401,
+                    {
+                        "type": "authentication_error",
+                        "code": "authentication_failed",
+                        "detail": "Incorrect authentication credentials.",
+                        "attr": None,
+                    },
+                ),
+                kind,
+                sid,
+                None,
+            )
         if not match:
-            return (*_json(404, {"type": "invalid_request", "code": "not_found",
-                                 "detail": "Not found.", "attr": None}), kind, sid, None)
+            return (
+                *_json(
+                    404,
+                    {
+                        "type": "invalid_request",
+                        "code": "not_found",
+                        "detail": "Not found.",
+                        "attr": None,
+                    },
+                ),
+                kind,
+                sid,
+                None,
+            )
         if match.group("project") != str(cfg.project_id):
-            return (*_json(403, {"type": "authentication_error", "code": "permission_denied",
-                                 "detail": "You don't have access to the project.",
-                                 "attr": None}), kind, sid, None)
+            return (
+                *_json(
+                    403,
+                    {
+                        "type": "authentication_error",
+                        "code": "permission_denied",
+                        "detail": "You don't have access to the project.",
+                        "attr": None,
+                    },
+                ),
+                kind,
+                sid,
+                None,
+            )
         windows = cfg.throttle_windows or [(60.0, cfg.per_minute), (3600.0, cfg.per_hour)]
         active = [(float(s), int(n)) for s, n in windows if n is not None]
         with self._lock:
             wait = self._throttle.check(cfg.api_key, active, time.time()) if active else None
         if wait is not None:
-            status, hdrs, body = _json(429, {
-                "type": "throttled_error", "code": "throttled",
-                "detail": f"Request was throttled. Expected available in {math.ceil(wait)} "
-                          "seconds.", "attr": None,
-            })
+            status, hdrs, body = _json(
+                429,
+                {
+                    "type": "throttled_error",
+                    "code": "throttled",
+                    "detail": f"Request was throttled. Expected available in {math.ceil(wait)} "
+                    "seconds.",
+                    "attr": None,
+                },
+            )
             hdrs["Retry-After"] = str(max(1, math.ceil(wait)))
             return status, hdrs, body, kind, sid, None
         if cfg.error_rate and self._random() < cfg.error_rate:
             code = 500 if self._random() < 0.5 else 503
-            detail = "A server error occurred." if code == 500 else (
-                "ClickHouse over capacity. Please retry")
-            return (*_json(code, {"type": "server_error", "code": "error", "detail": detail,
-                                  "attr": None}), kind, sid, None)
+            detail = (
+                "A server error occurred."
+                if code == 500
+                else ("ClickHouse over capacity. Please retry")
+            )
+            return (
+                *_json(
+                    code, {"type": "server_error", "code": "error", "detail": detail, "attr": None}
+                ),
+                kind,
+                sid,
+                None,
+            )
         if cfg.slow_rate and self._random() < cfg.slow_rate:
             time.sleep(cfg.slow_seconds)
         if kind == "listing" and method == "GET":
@@ -291,19 +340,33 @@ class PostHogEmulator:
     def _listing(self, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         cfg = self.config
         params = {k: _json_value(v) for k, v in query.items()}
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         try:
             date_from = _parse_date(params.get("date_from") or cfg.default_date_from, now)
             date_to = _parse_date(params["date_to"], now) if params.get("date_to") else None
             limit = int(params.get("limit") or 50)
             offset = int(params.get("offset") or 0)
         except (ValueError, TypeError):
-            return _json(400, {"type": "validation_error", "code": "invalid_input",
-                               "detail": "Invalid date or paging parameter.", "attr": None})
+            return _json(
+                400,
+                {
+                    "type": "validation_error",
+                    "code": "invalid_input",
+                    "detail": "Invalid date or paging parameter.",
+                    "attr": None,
+                },
+            )
         order = params.get("order") or "start_time"
         if order != "start_time":
-            return _json(400, {"type": "validation_error", "code": "invalid_input",
-                               "detail": "emulator only orders by start_time", "attr": None})
+            return _json(
+                400,
+                {
+                    "type": "validation_error",
+                    "code": "invalid_input",
+                    "detail": "emulator only orders by start_time",
+                    "attr": None,
+                },
+            )
         descending = str(params.get("order_direction") or "DESC").upper() == "DESC"
         session_ids = params.get("session_ids")
         with self._lock:
@@ -321,12 +384,23 @@ class PostHogEmulator:
                 mark = json.loads(base64.urlsafe_b64decode(str(after).encode()).decode())
                 key = (datetime.fromisoformat(mark["t"]), mark["id"])
             except (ValueError, KeyError, TypeError):
-                return _json(400, {"type": "validation_error", "code": "invalid_input",
-                                   "detail": "Invalid cursor.", "attr": None})
+                return _json(
+                    400,
+                    {
+                        "type": "validation_error",
+                        "code": "invalid_input",
+                        "detail": "Invalid cursor.",
+                        "attr": None,
+                    },
+                )
             rows = [
-                r for r in rows
-                if ((r.start_time, r.session_id) < key if descending
-                    else (r.start_time, r.session_id) > key)
+                r
+                for r in rows
+                if (
+                    (r.start_time, r.session_id) < key
+                    if descending
+                    else (r.start_time, r.session_id) > key
+                )
             ]
             page = rows[:limit]
             has_next = len(rows) > limit
@@ -349,14 +423,35 @@ class PostHogEmulator:
         with self._lock:
             rec = self._recordings.get(sid)
         if rec is None or sid in cfg.missing_recordings:
-            return (*_json(404, {"type": "invalid_request", "code": "not_found",
-                                 "detail": "Recording not found", "attr": None}), kind, sid, None)
+            return (
+                *_json(
+                    404,
+                    {
+                        "type": "invalid_request",
+                        "code": "not_found",
+                        "detail": "Recording not found",
+                        "attr": None,
+                    },
+                ),
+                kind,
+                sid,
+                None,
+            )
         if rec.deleted:
-            return (*_json(410, {
-                "error": "recording_deleted",
-                "message": "This recording has been permanently deleted",
-                "deleted_at": format_ts(datetime.now(timezone.utc)), "deleted_by": None,
-            }), kind, sid, None)
+            return (
+                *_json(
+                    410,
+                    {
+                        "error": "recording_deleted",
+                        "message": "This recording has been permanently deleted",
+                        "deleted_at": format_ts(datetime.now(UTC)),
+                        "deleted_by": None,
+                    },
+                ),
+                kind,
+                sid,
+                None,
+            )
         source = query.get("source")
         decompress = str(query.get("decompress", "true")).lower() not in ("false", "0")
         if cfg.ignore_decompress_false:
@@ -372,26 +467,69 @@ class PostHogEmulator:
             headers = _data_headers("application/octet-stream", 86400)
             return 200, headers, rec.lts_file(), kind, sid, 1
         if source != "blob_v2":
-            return (*_json(400, {"type": "validation_error", "code": "invalid_input",
-                                 "detail": "Invalid source must be one of [blob_v2, "
-                                           "blob_v2_lts, None]", "attr": "source"}),
-                    kind, sid, None)
+            return (
+                *_json(
+                    400,
+                    {
+                        "type": "validation_error",
+                        "code": "invalid_input",
+                        "detail": "Invalid source must be one of [blob_v2, blob_v2_lts, None]",
+                        "attr": "source",
+                    },
+                ),
+                kind,
+                sid,
+                None,
+            )
         try:
             start = int(query["start_blob_key"])
             end = int(query["end_blob_key"])
         except (KeyError, ValueError):
-            return (*_json(400, {"type": "validation_error", "code": "invalid_input",
-                                 "detail": "start_blob_key and end_blob_key are required",
-                                 "attr": None}), kind, sid, None)
+            return (
+                *_json(
+                    400,
+                    {
+                        "type": "validation_error",
+                        "code": "invalid_input",
+                        "detail": "start_blob_key and end_blob_key are required",
+                        "attr": None,
+                    },
+                ),
+                kind,
+                sid,
+                None,
+            )
         lo, hi = min(start, end), max(start, end)
         if hi - lo + 1 > cfg.max_blob_keys:
-            return (*_json(400, {"type": "validation_error", "code": "invalid_input",
-                                 "detail": "Cannot request more than 20 blob keys at once",
-                                 "attr": None}), kind, sid, None)
+            return (
+                *_json(
+                    400,
+                    {
+                        "type": "validation_error",
+                        "code": "invalid_input",
+                        "detail": "Cannot request more than 20 blob keys at once",
+                        "attr": None,
+                    },
+                ),
+                kind,
+                sid,
+                None,
+            )
         if lo < 0 or hi >= rec.n_blocks or rec.lts:
-            return (*_json(404, {"type": "invalid_request", "code": "not_found",
-                                 "detail": "Block index out of range", "attr": None}),
-                    kind, sid, None)
+            return (
+                *_json(
+                    404,
+                    {
+                        "type": "invalid_request",
+                        "code": "not_found",
+                        "detail": "Block index out of range",
+                        "attr": None,
+                    },
+                ),
+                kind,
+                sid,
+                None,
+            )
         keys = list(range(lo, hi + 1))
         failing = set(cfg.failing_blocks.get(sid, set()))
         if len(keys) > 1 and cfg.partial_rate and self._random() < cfg.partial_rate:
@@ -400,9 +538,20 @@ class PostHogEmulator:
             failing.update(drop)
         served = [k for k in keys if k not in failing]
         if not served:
-            return (*_json(502, {"type": "server_error", "code": "recording_blocks_unavailable",
-                                 "detail": "Failed to load recording blocks", "attr": None}),
-                    kind, sid, 0)
+            return (
+                *_json(
+                    502,
+                    {
+                        "type": "server_error",
+                        "code": "recording_blocks_unavailable",
+                        "detail": "Failed to load recording blocks",
+                        "attr": None,
+                    },
+                ),
+                kind,
+                sid,
+                0,
+            )
         if decompress:
             body = b"".join(rec.block_jsonl(k) for k in served).rstrip(b"\n")
             return 200, _data_headers("application/jsonl", 3600), body, kind, sid, len(served)
@@ -437,9 +586,14 @@ class _Handler(BaseHTTPRequestHandler):
         retry_after = headers.get("Retry-After")
         self.emulator._record(
             LogEntry(
-                time=received, method=method, path=parts.path,
-                query=dict(parse_qsl(parts.query, keep_blank_values=True)), status=status,
-                kind=kind, session_id=sid, blocks_returned=blocks,
+                time=received,
+                method=method,
+                path=parts.path,
+                query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+                status=status,
+                kind=kind,
+                session_id=sid,
+                blocks_returned=blocks,
                 retry_after=int(retry_after) if retry_after else None,
             )
         )
@@ -494,5 +648,5 @@ def _parse_date(value: Any, now: datetime) -> datetime:
         return now - timedelta(days=days)
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed

@@ -121,9 +121,13 @@ class StripeEmulator:
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         key = _presented_key(handler.headers.get("Authorization", ""))
         if not key:
-            return 401, {}, _error(
-                "You did not provide an API key. You need to provide your API key in the "
-                "Authorization header, using Bearer auth.",
+            return (
+                401,
+                {},
+                _error(
+                    "You did not provide an API key. You need to provide your API key in the "
+                    "Authorization header, using Bearer auth.",
+                ),
             )
         if key != self.api_key:
             masked = key[:8] + "*" * 12 + key[-4:]
@@ -133,10 +137,14 @@ class StripeEmulator:
         if fault is not None:
             status, headers = fault
             if status == 429:
-                return 429, headers, _error(
-                    "Too many requests hit the API too quickly. We recommend an exponential "
-                    "backoff of your requests.",
-                    code="rate_limit",
+                return (
+                    429,
+                    headers,
+                    _error(
+                        "Too many requests hit the API too quickly. We recommend an exponential "
+                        "backoff of your requests.",
+                        code="rate_limit",
+                    ),
                 )
             return status, headers, {"error": {"type": "api_error", "message": "emulated"}}
         if path == "/v1/charges":
@@ -184,16 +192,26 @@ def _list(
     try:
         limit = int(params.get("limit", "10"))
     except ValueError:
-        return 400, {}, _error("Invalid integer: limit", code="parameter_invalid_integer",
-                               param="limit")
+        return (
+            400,
+            {},
+            _error("Invalid integer: limit", code="parameter_invalid_integer", param="limit"),
+        )
     if not 1 <= limit <= 100:
-        return 400, {}, _error(
-            "This value must be greater than or equal to 1 and less than or equal to 100.",
-            code="parameter_invalid_integer", param="limit",
+        return (
+            400,
+            {},
+            _error(
+                "This value must be greater than or equal to 1 and less than or equal to 100.",
+                code="parameter_invalid_integer",
+                param="limit",
+            ),
         )
     for op, test in (
-        ("gt", lambda c, v: c > v), ("gte", lambda c, v: c >= v),
-        ("lt", lambda c, v: c < v), ("lte", lambda c, v: c <= v),
+        ("gt", lambda c, v: c > v),
+        ("gte", lambda c, v: c >= v),
+        ("lt", lambda c, v: c < v),
+        ("lte", lambda c, v: c <= v),
     ):
         if f"created[{op}]" in params:
             bound = int(params[f"created[{op}]"])
@@ -206,19 +224,33 @@ def _list(
     if "starting_after" in params:
         cursor = params["starting_after"]
         if cursor not in ids:
-            return 400, {}, _error(f"No such object: '{cursor}'", code="resource_missing",
-                                   param="starting_after")
+            return (
+                400,
+                {},
+                _error(
+                    f"No such object: '{cursor}'", code="resource_missing", param="starting_after"
+                ),
+            )
         objects = objects[ids.index(cursor) + 1 :]
     elif "ending_before" in params:
         cursor = params["ending_before"]
         if cursor not in ids:
-            return 400, {}, _error(f"No such object: '{cursor}'", code="resource_missing",
-                                   param="ending_before")
+            return (
+                400,
+                {},
+                _error(
+                    f"No such object: '{cursor}'", code="resource_missing", param="ending_before"
+                ),
+            )
         objects = objects[: ids.index(cursor)][-limit:]
     page = objects[:limit]
-    return 200, {}, {
-        "object": "list",
-        "url": path,
-        "has_more": len(objects) > limit,
-        "data": page,
-    }
+    return (
+        200,
+        {},
+        {
+            "object": "list",
+            "url": path,
+            "has_more": len(objects) > limit,
+            "data": page,
+        },
+    )

@@ -25,11 +25,14 @@ def test_payments_file_lands_hashed_in_duckdb(
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "4 payment(s) hashed and archived" in result.stderr
     expected = IdentifierHasher(TEST_HASH_KEY).hash_email("patient2@example.test")
-    assert scalar(
-        workdir,
-        "select count(*) from posthog_replay.payment_identities "
-        f"where email_hash = '{expected}'",
-    ) == 1
+    assert (
+        scalar(
+            workdir,
+            "select count(*) from posthog_replay.payment_identities "
+            f"where email_hash = '{expected}'",
+        )
+        == 1
+    )
     # re-running is an upsert, not a duplicate
     run_cli(capsys, "--workdir", str(workdir), "payments", "--source", "file", "--path", str(path))
     assert scalar(workdir, "select count(*) from posthog_replay.payment_identities") == 4
@@ -41,8 +44,14 @@ def test_payments_without_a_key_is_a_usage_error(
     path = tmp_path / "charges.json"
     path.write_text(json.dumps(charges(1)))
     result = run_cli(
-        capsys, "--workdir", str(tmp_path / "w"), "payments", "--source", "file",
-        "--path", str(path),
+        capsys,
+        "--workdir",
+        str(tmp_path / "w"),
+        "payments",
+        "--source",
+        "file",
+        "--path",
+        str(path),
     )
     assert result.exit_code == 2
     assert "REPLAYPORT__HASH_KEY" in result.stderr

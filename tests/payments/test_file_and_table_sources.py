@@ -44,8 +44,13 @@ def test_csv_with_a_column_mapping_and_major_units(tmp_path: Path) -> None:
         "py_002,,0043,1000,JPY,Paid,2025-10-02T08:00:00Z\n"
     )
     mapping = [
-        "payment_id=Payment ID", "email=Customer Email", "customer_id=Customer",
-        "amount=Amount", "currency=Currency", "status=Status", "created_at=Created (UTC)",
+        "payment_id=Payment ID",
+        "email=Customer Email",
+        "customer_id=Customer",
+        "amount=Amount",
+        "currency=Currency",
+        "status=Status",
+        "created_at=Created (UTC)",
         "amount_unit=major",
     ]
     archive_payments(Settings.resolve(tmp_path / "w"), "file", HASHER, path=path, mapping=mapping)
@@ -63,8 +68,22 @@ def test_parquet_with_nested_billing_details(tmp_path: Path) -> None:
     path = tmp_path / "charges.parquet"
     data = charges(4)
     table = pa.Table.from_pylist(
-        [{k: c[k] for k in ("id", "amount", "currency", "status", "created", "customer",
-                            "refunded", "billing_details")} for c in data]
+        [
+            {
+                k: c[k]
+                for k in (
+                    "id",
+                    "amount",
+                    "currency",
+                    "status",
+                    "created",
+                    "customer",
+                    "refunded",
+                    "billing_details",
+                )
+            }
+            for c in data
+        ]
     )
     pq.write_table(table, path)
     archive_payments(Settings.resolve(tmp_path / "w"), "file", HASHER, path=path)

@@ -112,9 +112,11 @@ def test_persistent_429_gives_up_as_transient(tmp_path: Path) -> None:
         emulator.fail_next(429, times=10)
         with pytest.raises(Exception) as info:
             _archive(tmp_path, _client(emulator, max_retries=2))
-    assert isinstance(info.value, TransientError) or isinstance(
-        info.value.__cause__, TransientError
-    ) or "429" in str(info.value)
+    assert (
+        isinstance(info.value, TransientError)
+        or isinstance(info.value.__cause__, TransientError)
+        or "429" in str(info.value)
+    )
 
 
 def test_wrong_key_is_a_configuration_error_without_the_key(tmp_path: Path) -> None:

@@ -13,9 +13,9 @@ import pytest
 from replayport.archive.store import Archive
 from replayport.portable import AssetFetcher, AssetPolicy, inline_assets, load_session
 from replayport.portable.html import render_html
-from tests.portable.test_formats import read_data_block
 from tests.corpus import SESSIONS, corpus_path, load_canaries
 from tests.portable.conftest import ARTIFACTS, Corpus
+from tests.portable.test_formats import read_data_block
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -76,9 +76,12 @@ def test_every_window_of_every_session_plays(
 ) -> None:
     for name, path in html_exports.items():
         opened = offline_page(path)
-        windows = json.loads(opened.page.evaluate(
-            "JSON.stringify(Array.from(document.getElementById('rp-window').options, o => o.value))"
-        ))
+        windows = json.loads(
+            opened.page.evaluate(
+                "JSON.stringify(Array.from("
+                "document.getElementById('rp-window').options, o => o.value))"
+            )
+        )
         for window in windows:
             opened.page.evaluate(f"window.replayport.selectWindow({json.dumps(window)})")
             total = opened.page.evaluate("window.replayport.state().total")
@@ -134,13 +137,16 @@ def test_rrweb_replayer_accepts_every_masked_corpus_stream(
                 continue
             masked = [
                 {k: v for k, v in e.items() if k != "windowId"}
-                for e in session.events if e["windowId"] == window.window_id
+                for e in session.events
+                if e["windowId"] == window.window_id
             ]
             got = page.evaluate(_FEED, masked)
             baseline = page.evaluate(_FEED, raw[window.window_id])
             assert got["errors"] == [], (name, got["errors"][:5])
             assert len(got["warnings"]) <= len(baseline["warnings"]), (
-                name, got["warnings"][:5], baseline["warnings"][:5]
+                name,
+                got["warnings"][:5],
+                baseline["warnings"][:5],
             )
 
 
@@ -152,13 +158,33 @@ def test_injected_markup_in_event_data_runs_no_script(
     target = next(e for e in session.events if e["type"] == 2)["data"]["node"]
     # text in the recorded page, a console message, a custom event and a URL all carry it
     mutation["data"].setdefault("texts", []).append({"id": target["id"], "value": INJECTION})
-    session.events.insert(3, {"type": 5, "data": {"tag": INJECTION, "payload": {"x": INJECTION}},
-                              "timestamp": session.events[3]["timestamp"],
-                              "windowId": session.events[3]["windowId"]})
-    session.console.append({"ts": session.events[5]["timestamp"], "window_id": None,
-                            "level": "error", "message": INJECTION, "seq": 0})
-    session.pages.append({"ts": session.events[5]["timestamp"], "window_id": None,
-                          "url": "http://x.test/" + INJECTION, "path": INJECTION, "seq": 0})
+    session.events.insert(
+        3,
+        {
+            "type": 5,
+            "data": {"tag": INJECTION, "payload": {"x": INJECTION}},
+            "timestamp": session.events[3]["timestamp"],
+            "windowId": session.events[3]["windowId"],
+        },
+    )
+    session.console.append(
+        {
+            "ts": session.events[5]["timestamp"],
+            "window_id": None,
+            "level": "error",
+            "message": INJECTION,
+            "seq": 0,
+        }
+    )
+    session.pages.append(
+        {
+            "ts": session.events[5]["timestamp"],
+            "window_id": None,
+            "url": "http://x.test/" + INJECTION,
+            "path": INJECTION,
+            "seq": 0,
+        }
+    )
     events, report = inline_assets(session.events, AssetFetcher(AssetPolicy(False), set()))
     path = tmp_path / "injection.html"
     page_text = render_html(session, events, report, compress=False)

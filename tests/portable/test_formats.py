@@ -72,17 +72,30 @@ def test_html_has_a_strict_policy_and_its_data_decodes(
 
 def test_zip_bundle_members_and_checksums(corpus: Corpus, tmp_path: Path) -> None:
     sid = corpus.ids["s2_risky_desktop_long"]
-    result = export_session(corpus.settings, sid, "zip", tmp_path / "b.zip",
-                            ExportOptions(assets=AssetPolicy(fetch_assets=False)))
+    result = export_session(
+        corpus.settings,
+        sid,
+        "zip",
+        tmp_path / "b.zip",
+        ExportOptions(assets=AssetPolicy(fetch_assets=False)),
+    )
     with zipfile.ZipFile(result.path) as bundle:
         names = set(bundle.namelist())
-        assert names == {"events.jsonl.gz", "metadata.json", "console.jsonl", "network.jsonl",
-                         "clicks.jsonl", "player.html"}
+        assert names == {
+            "events.jsonl.gz",
+            "metadata.json",
+            "console.jsonl",
+            "network.jsonl",
+            "clicks.jsonl",
+            "player.html",
+        }
         metadata = json.loads(bundle.read("metadata.json"))
         for name, entry in metadata["files"].items():
             assert hashlib.sha256(bundle.read(name)).hexdigest() == entry["sha256"], name
-        events = [json.loads(line) for line in
-                  gzip.decompress(bundle.read("events.jsonl.gz")).decode().splitlines()]
+        events = [
+            json.loads(line)
+            for line in gzip.decompress(bundle.read("events.jsonl.gz")).decode().splitlines()
+        ]
         assert "rp-data" in bundle.read("player.html").decode()
     session = load_session(Archive(corpus.settings), sid)
     assert events == session.events
@@ -93,14 +106,25 @@ def test_zip_bundle_members_and_checksums(corpus: Corpus, tmp_path: Path) -> Non
 
 
 def test_posthog_file_round_trips_through_the_files_source(
-    corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    corpus: Corpus,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in ("s1_defaults_desktop", "s3_defaults_mobile"):
         sid = corpus.ids[name]
         out = tmp_path / name
-        result = run_cli(capsys, "--workdir", str(corpus.settings.workdir), "export", sid,
-                         "--format", "posthog", "--output", str(out))
+        result = run_cli(
+            capsys,
+            "--workdir",
+            str(corpus.settings.workdir),
+            "export",
+            sid,
+            "--format",
+            "posthog",
+            "--output",
+            str(out),
+        )
         assert result.exit_code == 0, result.stderr
         path = out / f"export-{sid}.ph-recording.json"
         document = json.loads(path.read_text())
@@ -109,8 +133,9 @@ def test_posthog_file_round_trips_through_the_files_source(
 
         monkeypatch.setenv("REPLAYPORT__HASH_KEY", TEST_HASH_KEY)
         workdir = tmp_path / f"{name}-reimport"
-        result = run_cli(capsys, "--workdir", str(workdir), "extract", "--source", "files",
-                         "--path", str(path))
+        result = run_cli(
+            capsys, "--workdir", str(workdir), "extract", "--source", "files", "--path", str(path)
+        )
         assert result.exit_code == 0, result.stderr
         before = load_session(Archive(corpus.settings), sid)
         after = load_session(Archive(Settings.resolve(workdir)), sid)
@@ -140,8 +165,11 @@ _PNG = bytes.fromhex(
 @pytest.fixture
 def asset_server() -> Iterator[str]:
     files = {
-        "/style.css": ("text/css", b"@import 'more.css'; body{background:url(bg.png)} "
-                       b"@font-face{font-family:X;src:url(/font.woff2) format('woff2')}"),
+        "/style.css": (
+            "text/css",
+            b"@import 'more.css'; body{background:url(bg.png)} "
+            b"@font-face{font-family:X;src:url(/font.woff2) format('woff2')}",
+        ),
         "/more.css": ("text/css", b".x{background-image:url('/bg.png')}"),
         "/bg.png": ("image/png", _PNG),
         "/font.woff2": ("font/woff2", b"wOF2fake"),
@@ -186,17 +214,44 @@ def test_assets_are_inlined_and_what_cannot_be_is_reported(
     html = next(n for n in snapshot["data"]["node"]["childNodes"] if n.get("tagName") == "html")
     head = html["childNodes"][0]
     head["childNodes"] += [
-        {"type": 2, "tagName": "link", "id": 90001, "childNodes": [],
-         "attributes": {"rel": "stylesheet", "href": f"{asset_server}/style.css"}},
-        {"type": 2, "tagName": "link", "id": 90002, "childNodes": [],
-         "attributes": {"rel": "stylesheet",
-                        "href": "http://clinic.devcanary.test:8201/app/style.css"}},
-        {"type": 2, "tagName": "img", "id": 90003, "childNodes": [],
-         "attributes": {"src": f"{asset_server}/huge.png"}},
-        {"type": 2, "tagName": "img", "id": 90004, "childNodes": [],
-         "attributes": {"src": f"{asset_server}/page.html"}},
-        {"type": 2, "tagName": "img", "id": 90005, "childNodes": [],
-         "attributes": {"src": "https://elsewhere.test/x.png", "style": "width:1px"}},
+        {
+            "type": 2,
+            "tagName": "link",
+            "id": 90001,
+            "childNodes": [],
+            "attributes": {"rel": "stylesheet", "href": f"{asset_server}/style.css"},
+        },
+        {
+            "type": 2,
+            "tagName": "link",
+            "id": 90002,
+            "childNodes": [],
+            "attributes": {
+                "rel": "stylesheet",
+                "href": "http://clinic.devcanary.test:8201/app/style.css",
+            },
+        },
+        {
+            "type": 2,
+            "tagName": "img",
+            "id": 90003,
+            "childNodes": [],
+            "attributes": {"src": f"{asset_server}/huge.png"},
+        },
+        {
+            "type": 2,
+            "tagName": "img",
+            "id": 90004,
+            "childNodes": [],
+            "attributes": {"src": f"{asset_server}/page.html"},
+        },
+        {
+            "type": 2,
+            "tagName": "img",
+            "id": 90005,
+            "childNodes": [],
+            "attributes": {"src": "https://elsewhere.test/x.png", "style": "width:1px"},
+        },
     ]
     policy = AssetPolicy(asset_hosts=(asset_server.split("//")[1],), max_asset_bytes=100_000)
     fetcher = AssetFetcher(policy, {"clinic.devcanary.test:8201"}, get=_local_only)
@@ -204,14 +259,18 @@ def test_assets_are_inlined_and_what_cannot_be_is_reported(
     assert "href" in head["childNodes"][-5]["attributes"]  # the input is left untouched
 
     new_head = next(e for e in events if e["type"] == 2)["data"]["node"]
-    links = {n["id"]: n for n in new_head["childNodes"][1]["childNodes"][0]["childNodes"]
-             if n.get("id", 0) > 90000}
+    links = {
+        n["id"]: n
+        for n in new_head["childNodes"][1]["childNodes"][0]["childNodes"]
+        if n.get("id", 0) > 90000
+    }
     css = links[90001]["attributes"]["_cssText"]
     assert "href" not in links[90001]["attributes"]
     assert "data:image/png;base64," in css and "data:font/woff2;base64," in css
-    assert ".x{background-image:url(\"data:image/png" in css  # @import inlined too
-    assert set(assets.inlined) == {f"{asset_server}/{f}" for f in
-                                   ("style.css", "more.css", "bg.png", "font.woff2")}
+    assert '.x{background-image:url("data:image/png' in css  # @import inlined too
+    assert set(assets.inlined) == {
+        f"{asset_server}/{f}" for f in ("style.css", "more.css", "bg.png", "font.woff2")
+    }
     missing = assets.missing
     assert missing["http://clinic.devcanary.test:8201/app/style.css"].startswith("unreachable")
     assert "size cap" in missing[f"{asset_server}/huge.png"]
@@ -236,14 +295,32 @@ def test_export_cli_many_and_errors(
     corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workdir = str(corpus.settings.workdir)
-    result = run_cli(capsys, "--workdir", workdir, "export", "--all", "--format", "zip",
-                     "--no-assets", "--output", str(tmp_path / "all"))
+    result = run_cli(
+        capsys,
+        "--workdir",
+        workdir,
+        "export",
+        "--all",
+        "--format",
+        "zip",
+        "--no-assets",
+        "--output",
+        str(tmp_path / "all"),
+    )
     assert result.exit_code == 0, result.stderr
     assert len(list((tmp_path / "all").glob("replay-*.zip"))) == 3
     assert "progress exports=3/3" in result.stderr
     assert run_cli(capsys, "--workdir", workdir, "export", "nope").exit_code == 1
     usage = run_cli(capsys, "--workdir", workdir, "export")
     assert usage.exit_code == 2 and "SESSION_ID" in usage.stderr
-    since = run_cli(capsys, "--workdir", workdir, "export", "--since", "2100-01-01",
-                    "--output", str(tmp_path / "none"))
+    since = run_cli(
+        capsys,
+        "--workdir",
+        workdir,
+        "export",
+        "--since",
+        "2100-01-01",
+        "--output",
+        str(tmp_path / "none"),
+    )
     assert since.exit_code == 0 and "0 replay(s) written" in since.stdout

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
@@ -19,7 +19,7 @@ from replayport.rrweb.types import EventType, IncrementalSource, SessionEvent
 from tests.corpus import corpus_path, load_canaries
 
 
-@lru_cache(maxsize=None)
+@cache
 def raw_events(session: str) -> tuple[tuple[str, bytes], ...]:
     """`(window_id, compact event JSON)` of a corpus session, sorted by timestamp (cached)."""
     pairs: list[tuple[str, dict[str, Any]]] = []
@@ -77,9 +77,10 @@ def deep_copy(events: list[SessionEvent]) -> list[SessionEvent]:
 
 def incrementals(events: list[SessionEvent], source: int) -> Iterator[SessionEvent]:
     for item in events:
-        if item.event["type"] == EventType.INCREMENTAL_SNAPSHOT and item.event["data"].get(
-            "source"
-        ) == source:
+        if (
+            item.event["type"] == EventType.INCREMENTAL_SNAPSHOT
+            and item.event["data"].get("source") == source
+        ):
             yield item
 
 
@@ -92,9 +93,10 @@ def text_values(events: list[SessionEvent]) -> Iterator[tuple[str | None, str]]:
         event = item.event
         if event["type"] == EventType.FULL_SNAPSHOT:
             yield from _tree_texts(event["data"]["node"], None)
-        elif event["type"] == EventType.INCREMENTAL_SNAPSHOT and event["data"].get(
-            "source"
-        ) == IncrementalSource.MUTATION:
+        elif (
+            event["type"] == EventType.INCREMENTAL_SNAPSHOT
+            and event["data"].get("source") == IncrementalSource.MUTATION
+        ):
             for addition in event["data"].get("adds", []):
                 yield from _tree_texts(addition["node"], "?")
             for change in event["data"].get("texts", []):

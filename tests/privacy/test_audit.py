@@ -32,7 +32,8 @@ def test_canary_forms() -> None:
         "Marisol%20Quillfeather",
         "%2B1%20206%20555%200188",
         "%2B1+206+555+0188",
-        "tel:12065550188", "x=12065550188&",
+        "tel:12065550188",
+        "x=12065550188&",
     ):
         assert matcher.matches(f"before {text} after"), text
     assert not matcher.matches("ts 112065550188 and 120655501889")  # digits need boundaries
@@ -43,8 +44,10 @@ def test_scan_finds_canaries_and_detectors_with_redacted_context() -> None:
     matcher = CanaryMatcher(["Marisol Quillfeather"])
     text = '{"textContent":"Hello, Marisol Quillfeather","other":"write to a@b.org"}'
     findings = scan_text(text, matcher)
-    assert [(f.rule, f.inside, f.canary) for f in findings] == [("email", "", None),
-                                                                ("canary", "", 0)]
+    assert [(f.rule, f.inside, f.canary) for f in findings] == [
+        ("email", "", None),
+        ("canary", "", 0),
+    ]
     canary = findings[1]
     assert canary.offset == text.index("Marisol")
     assert "Marisol" not in canary.context and "Hello" not in canary.context
@@ -61,7 +64,8 @@ def test_scan_opens_packed_strings() -> None:
     escaped = orjson.dumps({"data": {"adds": packed}}).decode()
     assert "\\u001f" in escaped and EMAIL not in escaped
     assert {(f.rule, f.inside) for f in scan_text(escaped, matcher)} == {
-        ("canary", "gzip"), ("email", "gzip"),
+        ("canary", "gzip"),
+        ("email", "gzip"),
     }
     b64 = base64.b64encode(gzip.compress(EMAIL.encode())).decode()
     found_b64 = {(f.rule, f.inside) for f in scan_text(f"x {b64} y", matcher)}

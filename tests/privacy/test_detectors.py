@@ -57,7 +57,7 @@ from replayport.privacy.detectors import (
         ("from ::ffff:192.168.1.1", "from [ip]"),
         ("password=hunter2&remember=1", "password=[secret]&remember=1"),
         ('{"api_key": "abc123", "x": 1}', '{"api_key": "[secret]", "x": 1}'),
-        ("{\\\"password\\\":\\\"s3cr3t pass\\\"}", "{\\\"password\\\":\\\"[secret]\\\"}"),
+        ('{\\"password\\":\\"s3cr3t pass\\"}', '{\\"password\\":\\"[secret]\\"}'),
         ("client_secret: zzzz9999", "client_secret: [secret]"),
         ("x-api-key=abcd", "x-api-key=[secret]"),
         (
@@ -117,7 +117,7 @@ def test_findings_are_spans_without_values() -> None:
         "a::before { content: '' } 10:03:47",
         "1795341712151 12170.69999999972 2859.3000000002794",
         "logo@2x.png and icon@3x.webp",
-        "maskInputOptions {\"password\": true}",
+        'maskInputOptions {"password": true}',
         "session_idle_timeout_seconds=1800",
         "basic understanding of the booking form",
         "see https://clinic.devcanary.test:8201/help:45:11",
@@ -136,8 +136,13 @@ def test_validators() -> None:
     assert not iban_valid("DE89 3704 0044 0532 0130 01")
     assert not iban_valid("XX89370400440532013000")
     assert ssn_valid("123", "45", "6789")
-    for area, group, serial in (("000", "12", "3456"), ("666", "12", "3456"), ("912", "12", "3456"),
-                                ("123", "00", "4567"), ("123", "45", "0000")):
+    for area, group, serial in (
+        ("000", "12", "3456"),
+        ("666", "12", "3456"),
+        ("912", "12", "3456"),
+        ("123", "00", "4567"),
+        ("123", "45", "0000"),
+    ):
         assert not ssn_valid(area, group, serial)
     assert scrub_text("ssn 000-12-3456 666-12-3456 912-12-3456") == (
         "ssn 000-12-3456 666-12-3456 912-12-3456"
@@ -153,7 +158,16 @@ def test_detector_selection_and_regions() -> None:
     with pytest.raises(ValueError, match="unknown detectors"):
         Scrubber(detectors=("email", "nope"))
     assert set(DETECTOR_NAMES) == {
-        "email", "card", "iban", "ssn", "phone", "jwt", "token", "ip", "secret", "url_query"
+        "email",
+        "card",
+        "iban",
+        "ssn",
+        "phone",
+        "jwt",
+        "token",
+        "ip",
+        "secret",
+        "url_query",
     }
 
 
@@ -187,13 +201,31 @@ def _luhn_complete(body: str) -> str:
 @st.composite
 def cards(draw: st.DrawFn) -> str:
     prefix, length = draw(
-        st.sampled_from([("4", 16), ("4", 19), ("51", 16), ("55", 16), ("2221", 16),
-                         ("2720", 16), ("34", 15), ("37", 15), ("6011", 16), ("65", 16),
-                         ("3528", 16), ("36", 14)])
+        st.sampled_from(
+            [
+                ("4", 16),
+                ("4", 19),
+                ("51", 16),
+                ("55", 16),
+                ("2221", 16),
+                ("2720", 16),
+                ("34", 15),
+                ("37", 15),
+                ("6011", 16),
+                ("65", 16),
+                ("3528", 16),
+                ("36", 14),
+            ]
+        )
     )
     body = prefix + "".join(
-        draw(st.lists(st.sampled_from(string.digits), min_size=length - len(prefix) - 1,
-                      max_size=length - len(prefix) - 1))
+        draw(
+            st.lists(
+                st.sampled_from(string.digits),
+                min_size=length - len(prefix) - 1,
+                max_size=length - len(prefix) - 1,
+            )
+        )
     )
     number = _luhn_complete(body)
     if len(set(number)) == 1:
@@ -218,9 +250,14 @@ def _iban(country: str, bban: str) -> str:
 
 
 _IBAN_SHAPES = {
-    "DE": [("d", 18)], "GB": [("a", 4), ("d", 14)], "FR": [("d", 23)],
-    "NL": [("a", 4), ("d", 10)], "ES": [("d", 20)], "IT": [("a", 1), ("d", 22)],
-    "CH": [("d", 17)], "BE": [("d", 12)],
+    "DE": [("d", 18)],
+    "GB": [("a", 4), ("d", 14)],
+    "FR": [("d", 23)],
+    "NL": [("a", 4), ("d", 10)],
+    "ES": [("d", 20)],
+    "IT": [("a", 1), ("d", 22)],
+    "CH": [("d", 17)],
+    "BE": [("d", 12)],
 }
 
 
@@ -252,14 +289,31 @@ emails = st.builds(
     st.sampled_from(["com", "org", "net", "io", "co.uk", "example", "museum", "de"]),
 )
 
-phones = st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS)).map(
-    lambda region: phonenumbers.example_number(region)
-).filter(lambda n: n is not None).map(
-    lambda n: phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+phones = (
+    st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS))
+    .map(lambda region: phonenumbers.example_number(region))
+    .filter(lambda n: n is not None)
+    .map(lambda n: phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
 )
 
-_WORDS = st.sampled_from(["Hello", "please", "my", "number", "is", "and", "thanks", "ref:",
-                          "(", ")", "-", "\n", "cc", "to"])
+_WORDS = st.sampled_from(
+    [
+        "Hello",
+        "please",
+        "my",
+        "number",
+        "is",
+        "and",
+        "thanks",
+        "ref:",
+        "(",
+        ")",
+        "-",
+        "\n",
+        "cc",
+        "to",
+    ]
+)
 
 
 def _embedded(value: st.SearchStrategy[str]) -> st.SearchStrategy[tuple[str, str, str]]:
@@ -314,18 +368,31 @@ def test_generated_international_phones_are_caught(parts: tuple[str, str, str]) 
 
 # --- generated ordinary text is never changed -------------------------------------------------
 
-_dates = st.dates().map(
-    lambda d: st.sampled_from(
-        [d.isoformat(), d.strftime("%d %b %Y"), d.strftime("%a %d %b %Y, 09:40"),
-         d.strftime("%d/%m/%Y"), d.strftime("%B %d, %Y")]
+_dates = (
+    st.dates()
+    .map(
+        lambda d: st.sampled_from(
+            [
+                d.isoformat(),
+                d.strftime("%d %b %Y"),
+                d.strftime("%a %d %b %Y, 09:40"),
+                d.strftime("%d/%m/%Y"),
+                d.strftime("%B %d, %Y"),
+            ]
+        )
     )
-).flatmap(lambda s: s)
-_times = st.times().map(lambda t: st.sampled_from([t.strftime("%H:%M"), t.strftime("%H:%M:%S"),
-                                                  t.isoformat()])).flatmap(lambda s: s)
-_prices = st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False,
-                      allow_infinity=False).map(
-    lambda d: st.sampled_from([f"${d}", f"{d} EUR", f"£{d:,}", f"total: {d}"])
-).flatmap(lambda s: s)
+    .flatmap(lambda s: s)
+)
+_times = (
+    st.times()
+    .map(lambda t: st.sampled_from([t.strftime("%H:%M"), t.strftime("%H:%M:%S"), t.isoformat()]))
+    .flatmap(lambda s: s)
+)
+_prices = (
+    st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False)
+    .map(lambda d: st.sampled_from([f"${d}", f"{d} EUR", f"£{d:,}", f"total: {d}"]))
+    .flatmap(lambda s: s)
+)
 _orders = st.builds(
     lambda prefix, n: f"{prefix}-{n}",
     st.sampled_from(["APT-DEV", "ORD", "INV", "#A", "TKT-2026"]),
@@ -333,18 +400,27 @@ _orders = st.builds(
 )
 _versions = st.builds(
     lambda a, b, c, pre: f"{a}.{b}.{c}{pre}",
-    st.integers(0, 400), st.integers(0, 999), st.integers(0, 99),
+    st.integers(0, 400),
+    st.integers(0, 999),
+    st.integers(0, 99),
     st.sampled_from(["", "-beta.1", "-rc.2", "+build.5"]),
 )
-_ids = st.one_of(st.uuids().map(str), st.integers(0, 10**6).map(lambda n: f"#{n}"),
-                 st.integers(0, 10**13).map(lambda n: f"ts={n}"))
+_ids = st.one_of(
+    st.uuids().map(str),
+    st.integers(0, 10**6).map(lambda n: f"#{n}"),
+    st.integers(0, 10**13).map(lambda n: f"ts={n}"),
+)
 _css = st.builds(
     lambda r, g, b, px: f"color: rgb({r}, {g}, {b}); margin: {px}px {px // 2}px",
-    st.integers(0, 255), st.integers(0, 255), st.integers(0, 255), st.integers(0, 2000),
+    st.integers(0, 255),
+    st.integers(0, 255),
+    st.integers(0, 255),
+    st.integers(0, 2000),
 )
 _ordinary = st.lists(
     st.one_of(_dates, _times, _prices, _orders, _versions, _ids, _css, _WORDS),
-    min_size=1, max_size=6,
+    min_size=1,
+    max_size=6,
 ).map(" ".join)
 
 

@@ -8,10 +8,16 @@ from replayport.privacy import PrivacyPolicy, mask_session
 from replayport.rrweb.types import SessionEvent
 
 
-def _el(node_id: int, tag: str, attributes: dict[str, Any] | None = None,
-        *children: dict[str, Any]) -> dict[str, Any]:
-    return {"type": 2, "tagName": tag, "attributes": attributes or {}, "childNodes": list(children),
-            "id": node_id}
+def _el(
+    node_id: int, tag: str, attributes: dict[str, Any] | None = None, *children: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "type": 2,
+        "tagName": tag,
+        "attributes": attributes or {},
+        "childNodes": list(children),
+        "id": node_id,
+    }
 
 
 def _text(node_id: int, text: str) -> dict[str, Any]:
@@ -19,21 +25,42 @@ def _text(node_id: int, text: str) -> dict[str, Any]:
 
 
 def _snapshot(*body: dict[str, Any], head: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
-    return {"type": 0, "id": 1, "childNodes": [
-        _el(2, "html", {}, _el(3, "head", {}, *head), _el(4, "body", {}, *body)),
-    ]}
+    return {
+        "type": 0,
+        "id": 1,
+        "childNodes": [
+            _el(2, "html", {}, _el(3, "head", {}, *head), _el(4, "body", {}, *body)),
+        ],
+    }
 
 
-def _run(root: dict[str, Any], *incrementals: dict[str, Any],
-         policy: PrivacyPolicy | None = None) -> list[dict[str, Any]]:
+def _run(
+    root: dict[str, Any], *incrementals: dict[str, Any], policy: PrivacyPolicy | None = None
+) -> list[dict[str, Any]]:
     events = [
-        SessionEvent(0, "w", {"type": 4, "timestamp": 1,
-                              "data": {"href": "https://h.test/", "width": 1, "height": 1}}),
-        SessionEvent(1, "w", {"type": 2, "timestamp": 2,
-                              "data": {"node": root, "initialOffset": {"top": 0, "left": 0}}}),
+        SessionEvent(
+            0,
+            "w",
+            {
+                "type": 4,
+                "timestamp": 1,
+                "data": {"href": "https://h.test/", "width": 1, "height": 1},
+            },
+        ),
+        SessionEvent(
+            1,
+            "w",
+            {
+                "type": 2,
+                "timestamp": 2,
+                "data": {"node": root, "initialOffset": {"top": 0, "left": 0}},
+            },
+        ),
     ]
-    events.extend(SessionEvent(2 + i, "w", {"type": 3, "data": data, "timestamp": 3 + i})
-                  for i, data in enumerate(incrementals))
+    events.extend(
+        SessionEvent(2 + i, "w", {"type": 3, "data": data, "timestamp": 3 + i})
+        for i, data in enumerate(incrementals)
+    )
     return [e.event for e in mask_session(events, policy or PrivacyPolicy()).events]
 
 
@@ -57,8 +84,12 @@ def test_script_style_option_textarea_title() -> None:
     css = "body { background: url(https://h.test/bg.png?user=7) } .x::before{content:'a'}"
     root = _snapshot(
         _el(10, "script", {}, _text(11, "var email='a@b.org'")),
-        _el(12, "select", {"value": "2027-01-14"},
-            _el(13, "option", {"value": "2027-01-14", "selected": True}, _text(14, "Thu 14 Jan"))),
+        _el(
+            12,
+            "select",
+            {"value": "2027-01-14"},
+            _el(13, "option", {"value": "2027-01-14", "selected": True}, _text(14, "Thu 14 Jan")),
+        ),
         _el(15, "textarea", {"value": "migraine"}, _text(16, "migraine")),
         head=(
             _el(20, "title", {}, _text(21, "Marisol's account")),
@@ -77,20 +108,40 @@ def test_script_style_option_textarea_title() -> None:
 
 def test_attributes_by_kind() -> None:
     attributes = {
-        "id": "patient-1", "class": "row patient", "type": "text", "name": "email",
-        "value": "a@b.org", "placeholder": "name@example.org", "title": "Marisol",
-        "alt": "photo", "aria-label": "Email of Marisol", "aria-hidden": "true",
-        "data-patient": "pat_devcanary_042", "data-open": "false", "onclick": "go('a@b.org')",
-        "href": "https://h.test/account?patient=a%40b.org", "style": "background:url(/x.png?u=1)",
-        "rr_dataURL": "data:image/png;base64,AAAA", "tooltip-text": "write to a@b.org",
+        "id": "patient-1",
+        "class": "row patient",
+        "type": "text",
+        "name": "email",
+        "value": "a@b.org",
+        "placeholder": "name@example.org",
+        "title": "Marisol",
+        "alt": "photo",
+        "aria-label": "Email of Marisol",
+        "aria-hidden": "true",
+        "data-patient": "pat_devcanary_042",
+        "data-open": "false",
+        "onclick": "go('a@b.org')",
+        "href": "https://h.test/account?patient=a%40b.org",
+        "style": "background:url(/x.png?u=1)",
+        "rr_dataURL": "data:image/png;base64,AAAA",
+        "tooltip-text": "write to a@b.org",
         "srcset": "/a.png?u=1 1x",
     }
     node = _run(_snapshot(_el(10, "input", dict(attributes))))[1]["data"]["node"]
     assert _find(node, 10)["attributes"] == {
-        "id": "patient-1", "class": "row patient", "type": "text", "name": "email",
-        "value": "*******", "placeholder": "****************", "title": "*******",
-        "alt": "*****", "aria-label": "***** ** *******", "aria-hidden": "true",
-        "data-patient": "*****************", "data-open": "false", "onclick": "*************",
+        "id": "patient-1",
+        "class": "row patient",
+        "type": "text",
+        "name": "email",
+        "value": "*******",
+        "placeholder": "****************",
+        "title": "*******",
+        "alt": "*****",
+        "aria-label": "***** ** *******",
+        "aria-hidden": "true",
+        "data-patient": "*****************",
+        "data-open": "false",
+        "onclick": "*************",
         "href": "https://h.test/account?patient=[redacted]",
         "style": "background:url(/x.png?u=[redacted])",
         "tooltip-text": "write to [email]",
@@ -99,10 +150,12 @@ def test_attributes_by_kind() -> None:
 
 
 def test_meta_content_is_masked_except_layout_metas() -> None:
-    root = _snapshot(head=(
-        _el(20, "meta", {"name": "viewport", "content": "width=device-width"}),
-        _el(21, "meta", {"name": "description", "content": "Account of Marisol"}),
-    ))
+    root = _snapshot(
+        head=(
+            _el(20, "meta", {"name": "viewport", "content": "width=device-width"}),
+            _el(21, "meta", {"name": "description", "content": "Account of Marisol"}),
+        )
+    )
     node = _run(root)[1]["data"]["node"]
     assert _find(node, 20)["attributes"]["content"] == "width=device-width"
     assert _find(node, 21)["attributes"]["content"] == "******* ** *******"
@@ -110,10 +163,14 @@ def test_meta_content_is_masked_except_layout_metas() -> None:
 
 def test_unmask_and_mask_selectors() -> None:
     root = _snapshot(
-        _el(10, "section", {"class": "marketing"},
+        _el(
+            10,
+            "section",
+            {"class": "marketing"},
             _el(11, "p", {"title": "Our clinic"}, _text(12, "Call 206-555-0188 today")),
             _el(13, "p", {"class": "ph-mask"}, _text(14, "secret")),
-            _el(15, "input", {"value": "typed"})),
+            _el(15, "input", {"value": "typed"}),
+        ),
         _el(16, "p", {}, _text(17, "Masked")),
     )
     policy = PrivacyPolicy(unmask_selectors=(".marketing",))
@@ -127,17 +184,28 @@ def test_unmask_and_mask_selectors() -> None:
 
 def test_blocked_elements_become_placeholders() -> None:
     root = _snapshot(
-        _el(10, "img", {"src": "/face.jpg", "class": "avatar", "width": "120", "height": 80,
-                        "alt": "Marisol"}),
-        _el(11, "div", {"class": "card ph-no-capture", "style": "width:3px"},
-            _el(12, "p", {}, _text(13, "Marisol"))),
+        _el(
+            10,
+            "img",
+            {"src": "/face.jpg", "class": "avatar", "width": "120", "height": 80, "alt": "Marisol"},
+        ),
+        _el(
+            11,
+            "div",
+            {"class": "card ph-no-capture", "style": "width:3px"},
+            _el(12, "p", {}, _text(13, "Marisol")),
+        ),
         _el(14, "canvas", {"rr_dataURL": "data:image/png;base64,AAAA", "width": "300"}),
     )
     node = _run(root)[1]["data"]["node"]
-    assert _find(node, 10) == {"type": 2, "tagName": "img", "childNodes": [], "id": 10,
-                               "needBlock": True,
-                               "attributes": {"class": "avatar", "rr_width": "120px",
-                                              "rr_height": "80px"}}
+    assert _find(node, 10) == {
+        "type": 2,
+        "tagName": "img",
+        "childNodes": [],
+        "id": 10,
+        "needBlock": True,
+        "attributes": {"class": "avatar", "rr_width": "120px", "rr_height": "80px"},
+    }
     assert _find(node, 11)["attributes"] == {"class": "card ph-no-capture"}
     assert _find(node, 11)["childNodes"] == []
     assert _find(node, 14)["attributes"] == {"rr_width": "300px"}
@@ -150,20 +218,34 @@ def test_mutations_under_blocked_elements_are_dropped() -> None:
     )
     events = _run(
         root,
-        {"source": 0, "adds": [
-            {"parentId": 11, "nextId": None, "node": _text(30, "Marisol")},
-            {"parentId": 31, "nextId": None, "node": _text(32, "nested in new blocked")},
-            {"parentId": 20, "nextId": None,
-             "node": _el(31, "div", {"class": "ph-no-capture", "title": "t"})},
-            {"parentId": 20, "nextId": None, "node": _text(33, "visible")},
-            {"parentId": 20, "nextId": None, "node": _el(34, "img", {"src": "/x.png"})},
-        ], "removes": [{"parentId": 11, "id": 12}], "texts": [{"id": 12, "value": "z"},
-                                                             {"id": 21, "value": "Quill"}],
-         "attributes": [{"id": 11, "attributes": {"title": "a"}},
-                        {"id": 10, "attributes": {"class": "x"}},
-                        {"id": 20, "attributes": {"title": "Marisol", "data-x": None}}]},
-        {"source": 0, "adds": [], "texts": [], "attributes": [],
-         "removes": [{"parentId": 20, "id": 31}, {"parentId": 31, "id": 32}]},
+        {
+            "source": 0,
+            "adds": [
+                {"parentId": 11, "nextId": None, "node": _text(30, "Marisol")},
+                {"parentId": 31, "nextId": None, "node": _text(32, "nested in new blocked")},
+                {
+                    "parentId": 20,
+                    "nextId": None,
+                    "node": _el(31, "div", {"class": "ph-no-capture", "title": "t"}),
+                },
+                {"parentId": 20, "nextId": None, "node": _text(33, "visible")},
+                {"parentId": 20, "nextId": None, "node": _el(34, "img", {"src": "/x.png"})},
+            ],
+            "removes": [{"parentId": 11, "id": 12}],
+            "texts": [{"id": 12, "value": "z"}, {"id": 21, "value": "Quill"}],
+            "attributes": [
+                {"id": 11, "attributes": {"title": "a"}},
+                {"id": 10, "attributes": {"class": "x"}},
+                {"id": 20, "attributes": {"title": "Marisol", "data-x": None}},
+            ],
+        },
+        {
+            "source": 0,
+            "adds": [],
+            "texts": [],
+            "attributes": [],
+            "removes": [{"parentId": 20, "id": 31}, {"parentId": 31, "id": 32}],
+        },
         {"source": 9, "id": 34, "type": 0, "commands": [{"property": "fillText", "args": ["a"]}]},
     )
     mutation = events[2]["data"]
@@ -186,11 +268,20 @@ def test_text_mutations_use_the_parent_from_the_mirror() -> None:
         _el(12, "style", {}, _text(13, "p{}")),
         _el(14, "script", {}, _text(15, "SCRIPT_PLACEHOLDER")),
     )
-    events = _run(root, {"source": 0, "adds": [], "removes": [], "attributes": [], "texts": [
-        {"id": 11, "value": "Marisol"},
-        {"id": 13, "value": "p{background:url(/a?b=c)}"},
-        {"id": 15, "value": "var a = 1"},
-    ]})
+    events = _run(
+        root,
+        {
+            "source": 0,
+            "adds": [],
+            "removes": [],
+            "attributes": [],
+            "texts": [
+                {"id": 11, "value": "Marisol"},
+                {"id": 13, "value": "p{background:url(/a?b=c)}"},
+                {"id": 15, "value": "var a = 1"},
+            ],
+        },
+    )
     assert events[2]["data"]["texts"] == [
         {"id": 11, "value": "*******"},
         {"id": 13, "value": "p{background:url(/a?b=[redacted])}"},
@@ -232,8 +323,11 @@ def test_stylesheet_events_and_untouched_sources() -> None:
 def test_packed_or_corrupt_events_are_not_stored() -> None:
     events = [
         SessionEvent(0, "w", {"type": 2, "data": "\x1f\x8b packed", "timestamp": 1}),
-        SessionEvent(1, "w", {"type": 3, "data": {"source": 0, "adds": "\x1f\x8b", "texts": []},
-                              "timestamp": 2}),
+        SessionEvent(
+            1,
+            "w",
+            {"type": 3, "data": {"source": 0, "adds": "\x1f\x8b", "texts": []}, "timestamp": 2},
+        ),
         SessionEvent(2, "w", {"type": 1, "timestamp": 3}),
     ]
     masked = mask_session(events, PrivacyPolicy())

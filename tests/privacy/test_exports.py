@@ -10,10 +10,24 @@ import replayport.privacy as privacy
 
 def test_all_is_pinned() -> None:
     assert privacy.__all__ == [
-        "DETECTOR_NAMES", "POLICY_SCHEMA", "AuditFinding", "CanaryMatcher", "Finding",
-        "IdentifierHasher", "MaskedSession", "PrivacyPolicy", "Scrubber", "SessionIdentity",
-        "find_pii", "hash_key_id", "load_canaries", "mask_session", "pseudonymise_identity",
-        "scan_text", "scrub_text", "scrub_url",
+        "DETECTOR_NAMES",
+        "POLICY_SCHEMA",
+        "AuditFinding",
+        "CanaryMatcher",
+        "Finding",
+        "IdentifierHasher",
+        "MaskedSession",
+        "PrivacyPolicy",
+        "Scrubber",
+        "SessionIdentity",
+        "find_pii",
+        "hash_key_id",
+        "load_canaries",
+        "mask_session",
+        "pseudonymise_identity",
+        "scan_text",
+        "scrub_text",
+        "scrub_url",
     ]
     for name in privacy.__all__:
         assert hasattr(privacy, name)

@@ -39,16 +39,23 @@ def test_fallbacks_and_scrubbing() -> None:
     person = {
         "id": 7,
         "distinct_ids": ["anon-1", "user-1"],
-        "properties": {"$email": " A@B.org ", "$browser": "Chrome", "$os": "Mac OS X",
-                       "$initial_utm_campaign": "spring a@b.org", "name": "Marisol",
-                       "$geoip_city_name": "Seattle"},
+        "properties": {
+            "$email": " A@B.org ",
+            "$browser": "Chrome",
+            "$os": "Mac OS X",
+            "$initial_utm_campaign": "spring a@b.org",
+            "name": "Marisol",
+            "$geoip_city_name": "Seattle",
+        },
     }
     identity = pseudonymise_identity(None, person, IdentifierHasher(KEY), PrivacyPolicy())
     assert identity.distinct_id_hash == _h("anon-1")
     assert identity.person_id_hash == _h("7")
     assert identity.email_hash == _h("a@b.org")
     assert identity.person_properties == {
-        "$browser": "Chrome", "$os": "Mac OS X", "$initial_utm_campaign": "spring [email]",
+        "$browser": "Chrome",
+        "$os": "Mac OS X",
+        "$initial_utm_campaign": "spring [email]",
     }
 
 

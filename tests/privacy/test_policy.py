@@ -39,22 +39,25 @@ def test_version_is_stable_and_sensitive() -> None:
     assert PrivacyPolicy().version == version
     assert PrivacyPolicy.from_mapping({}).version == version
     assert PrivacyPolicy(excluded_routes=("/admin*",)).version != version
-    assert PrivacyPolicy(header_allowlist=("Content-Type",)).version == PrivacyPolicy(
-        header_allowlist=("content-type",)
-    ).version
+    assert (
+        PrivacyPolicy(header_allowlist=("Content-Type",)).version
+        == PrivacyPolicy(header_allowlist=("content-type",)).version
+    )
     assert PrivacyPolicy(enabled=False).version != version
 
 
 def test_from_mapping_types() -> None:
-    policy = PrivacyPolicy.from_mapping({
-        "enabled": "true",
-        "mask_all_text": False,
-        "excluded_routes": "/admin*, /checkout*",
-        "block_selectors": ["img", ".secret > p"],
-        "max_text_length": "4096",
-        "phone_regions": ["us", "GB"],
-        "header_allowlist": ("Content-Type",),
-    })
+    policy = PrivacyPolicy.from_mapping(
+        {
+            "enabled": "true",
+            "mask_all_text": False,
+            "excluded_routes": "/admin*, /checkout*",
+            "block_selectors": ["img", ".secret > p"],
+            "max_text_length": "4096",
+            "phone_regions": ["us", "GB"],
+            "header_allowlist": ("Content-Type",),
+        }
+    )
     assert policy.enabled is True and policy.mask_all_text is False
     assert policy.excluded_routes == ("/admin*", "/checkout*")
     assert policy.block_selectors == ("img", ".secret > p")

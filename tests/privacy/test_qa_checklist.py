@@ -44,11 +44,7 @@ def test_risky_booking_form_shows_only_stars() -> None:
     # the recorder was configured not to mask inputs: the raw stream has the typed values
     assert any("Marisol" in text for text in originals.values())
     masked = mask_session(events, PrivacyPolicy())
-    book = {
-        item.seq: item.event["data"]
-        for item in masked.events
-        if item.seq in originals
-    }
+    book = {item.seq: item.event["data"] for item in masked.events if item.seq in originals}
     assert book.keys() == originals.keys()
     for seq, data in book.items():
         assert _ONLY_STARS.fullmatch(data["text"]), seq
@@ -118,7 +114,13 @@ def test_excluded_route_in_the_same_tab_resumes_on_the_next_page() -> None:
         item.event["data"]["href"] for item in masked.events if item.event["type"] == EventType.META
     ]
     assert [re.sub(r"^\w+://[^/]+", "", href).split("?")[0] for href in metas] == [
-        "/", "/book", "/account", "/live", "/guide", "/help", "/",
+        "/",
+        "/book",
+        "/account",
+        "/live",
+        "/guide",
+        "/help",
+        "/",
     ]
     # every kept page keeps its own full snapshot
     full_snapshots = sum(
@@ -180,12 +182,17 @@ def test_network_requests_keep_their_timing_and_lose_headers() -> None:
         assert before.get("method") == after.get("method")
         for key in ("requestHeaders", "responseHeaders"):
             if before.get(key):
-                assert set(after[key]) <= {"content-type", "content-length", "cache-control",
-                                           "connection", "date", "keep-alive"}
+                assert set(after[key]) <= {
+                    "content-type",
+                    "content-length",
+                    "cache-control",
+                    "connection",
+                    "date",
+                    "keep-alive",
+                }
     patient_search = [r["name"] for r in scrubbed if "/api/patients" in r["name"]]
     assert patient_search and all(
-        name.endswith("/api/patients?q=[redacted]") or name.endswith("/api/patients?q=")
-        for name in patient_search
+        name.endswith(("/api/patients?q=[redacted]", "/api/patients?q=")) for name in patient_search
     )
 
 
@@ -213,7 +220,8 @@ def test_rage_click_burst_on_help_is_untouched() -> None:
     for item in help_page:
         by_target.setdefault(item.event["data"]["id"], []).append(item.event["timestamp"])
     bursts = [
-        stamps for stamps in by_target.values()
+        stamps
+        for stamps in by_target.values()
         if any(stamps[i + 3] - stamps[i] <= 1000 for i in range(len(stamps) - 3))
     ]
     assert len(bursts) == 1

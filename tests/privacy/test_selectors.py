@@ -11,27 +11,63 @@ from replayport.rrweb.mirror import NodeMirror
 
 def _mirror() -> NodeMirror:
     mirror = NodeMirror()
-    mirror.apply_full_snapshot({
-        "type": 0, "id": 1, "childNodes": [
-            {"type": 2, "tagName": "html", "attributes": {}, "id": 2, "childNodes": [
-                {"type": 2, "tagName": "body", "attributes": {"class": "app"}, "id": 3,
-                 "childNodes": [
-                     {"type": 2, "tagName": "form", "attributes": {"id": "booking"}, "id": 4,
-                      "childNodes": [
-                          {"type": 2, "tagName": "div", "attributes": {"class": "row secret"},
-                           "id": 5, "childNodes": [
-                               {"type": 2, "tagName": "INPUT",
-                                "attributes": {"type": "password", "data-kind": "pin-code"},
-                                "id": 6, "childNodes": []},
-                           ]},
-                      ]},
-                     {"type": 2, "tagName": "a", "id": 7,
-                      "attributes": {"href": "mailto:x@y.z", "hidden": True},
-                      "childNodes": [{"type": 3, "textContent": "x", "id": 8}]},
-                 ]},
-            ]},
-        ],
-    })
+    mirror.apply_full_snapshot(
+        {
+            "type": 0,
+            "id": 1,
+            "childNodes": [
+                {
+                    "type": 2,
+                    "tagName": "html",
+                    "attributes": {},
+                    "id": 2,
+                    "childNodes": [
+                        {
+                            "type": 2,
+                            "tagName": "body",
+                            "attributes": {"class": "app"},
+                            "id": 3,
+                            "childNodes": [
+                                {
+                                    "type": 2,
+                                    "tagName": "form",
+                                    "attributes": {"id": "booking"},
+                                    "id": 4,
+                                    "childNodes": [
+                                        {
+                                            "type": 2,
+                                            "tagName": "div",
+                                            "attributes": {"class": "row secret"},
+                                            "id": 5,
+                                            "childNodes": [
+                                                {
+                                                    "type": 2,
+                                                    "tagName": "INPUT",
+                                                    "attributes": {
+                                                        "type": "password",
+                                                        "data-kind": "pin-code",
+                                                    },
+                                                    "id": 6,
+                                                    "childNodes": [],
+                                                },
+                                            ],
+                                        },
+                                    ],
+                                },
+                                {
+                                    "type": 2,
+                                    "tagName": "a",
+                                    "id": 7,
+                                    "attributes": {"href": "mailto:x@y.z", "hidden": True},
+                                    "childNodes": [{"type": 3, "textContent": "x", "id": 8}],
+                                },
+                            ],
+                        },
+                    ],
+                },
+            ],
+        }
+    )
     return mirror
 
 
@@ -80,8 +116,23 @@ def test_self_or_ancestor() -> None:
 
 @pytest.mark.parametrize(
     "selector",
-    ["a:hover", "a::before", "a + b", "a ~ b", "> a", "a >", "a,", "", "   ", "ns|a",
-     "[x=y i]", "a[", ":not(.x)", "a)", "#"],
+    [
+        "a:hover",
+        "a::before",
+        "a + b",
+        "a ~ b",
+        "> a",
+        "a >",
+        "a,",
+        "",
+        "   ",
+        "ns|a",
+        "[x=y i]",
+        "a[",
+        ":not(.x)",
+        "a)",
+        "#",
+    ],
 )
 def test_unsupported_syntax_is_a_config_error(selector: str) -> None:
     with pytest.raises(ConfigError, match="privacy.block_selectors"):

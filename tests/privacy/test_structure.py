@@ -26,9 +26,7 @@ def _tree(node: dict[str, Any], parent: int | None, out: list[tuple[Any, ...]]) 
     stack = [(node, parent)]
     while stack:
         current, parent_id = stack.pop()
-        out.append(
-            (current.get("id"), parent_id, current.get("type"), current.get("tagName"))
-        )
+        out.append((current.get("id"), parent_id, current.get("type"), current.get("tagName")))
         for child in reversed(current.get("childNodes") or []):
             stack.append((child, current.get("id")))
 
@@ -90,14 +88,44 @@ def test_corpus_structure_is_unchanged_with_everything_unmasked(session: str) ->
 
 # --- generated streams ---------------------------------------------------------------------
 
-_TAGS = ["div", "p", "span", "a", "img", "video", "script", "style", "option", "textarea",
-         "section", "canvas", "li", "button"]
+_TAGS = [
+    "div",
+    "p",
+    "span",
+    "a",
+    "img",
+    "video",
+    "script",
+    "style",
+    "option",
+    "textarea",
+    "section",
+    "canvas",
+    "li",
+    "button",
+]
 _TEXT = st.text(
     alphabet=st.sampled_from(list("ab cd@.1234567890-+é\n\t*")), min_size=0, max_size=30
 )
 _ATTRS = st.dictionaries(
-    st.sampled_from(["class", "id", "title", "alt", "href", "src", "value", "data-x", "style",
-                     "placeholder", "aria-label", "rr_dataURL", "width", "onclick"]),
+    st.sampled_from(
+        [
+            "class",
+            "id",
+            "title",
+            "alt",
+            "href",
+            "src",
+            "value",
+            "data-x",
+            "style",
+            "placeholder",
+            "aria-label",
+            "rr_dataURL",
+            "width",
+            "onclick",
+        ]
+    ),
     st.one_of(
         _TEXT,
         st.sampled_from(["ph-no-capture", "a ph-no-capture", "keep", "https://h.test/p?q=1#f"]),
@@ -118,8 +146,11 @@ class _Ids:
 @st.composite
 def _subtree(draw: st.DrawFn, ids: _Ids, depth: int = 0) -> dict[str, Any]:
     if depth >= 4 or draw(st.integers(0, 3)) == 0:
-        return {"type": draw(st.sampled_from([3, 3, 3, 5])), "textContent": draw(_TEXT),
-                "id": ids.take()}
+        return {
+            "type": draw(st.sampled_from([3, 3, 3, 5])),
+            "textContent": draw(_TEXT),
+            "id": ids.take(),
+        }
     node_id = ids.take()
     children = draw(st.lists(_subtree(ids, depth + 1), max_size=4))
     return {
@@ -137,10 +168,21 @@ def _document(body_children: list[dict[str, Any]]) -> dict[str, Any]:
         "id": 1,
         "childNodes": [
             {"type": 1, "name": "html", "publicId": "", "systemId": "", "id": 2},
-            {"type": 2, "tagName": "html", "attributes": {}, "id": 3, "childNodes": [
-                {"type": 2, "tagName": "body", "attributes": {}, "id": 4,
-                 "childNodes": body_children},
-            ]},
+            {
+                "type": 2,
+                "tagName": "html",
+                "attributes": {},
+                "id": 3,
+                "childNodes": [
+                    {
+                        "type": 2,
+                        "tagName": "body",
+                        "attributes": {},
+                        "id": 4,
+                        "childNodes": body_children,
+                    },
+                ],
+            },
         ],
     }
 
@@ -176,11 +218,24 @@ def _streams(draw: st.DrawFn) -> tuple[list[SessionEvent], dict[str, Any]]:
     body = draw(st.lists(_subtree(ids), min_size=1, max_size=5))
     root = _document(body)
     events = [
-        SessionEvent(0, "w", {"type": 4, "data": {"href": "https://h.test/x", "width": 1,
-                                                    "height": 1}, "timestamp": 1}),
-        SessionEvent(1, "w", {"type": 2, "data": {"node": root, "initialOffset": {"top": 0,
-                                                                              "left": 0}},
-                              "timestamp": 2}),
+        SessionEvent(
+            0,
+            "w",
+            {
+                "type": 4,
+                "data": {"href": "https://h.test/x", "width": 1, "height": 1},
+                "timestamp": 1,
+            },
+        ),
+        SessionEvent(
+            1,
+            "w",
+            {
+                "type": 2,
+                "data": {"node": root, "initialOffset": {"top": 0, "left": 0}},
+                "timestamp": 2,
+            },
+        ),
     ]
     element_ids = [n for n in _all_nodes(root) if n.get("type") == 2]
     additions = []
@@ -194,16 +249,41 @@ def _streams(draw: st.DrawFn) -> tuple[list[SessionEvent], dict[str, Any]]:
         if n.get("type") == 3 and draw(st.booleans())
     ]
     attributes = [
-        {"id": n["id"], "attributes": draw(_ATTRS)}
-        for n in element_ids
-        if draw(st.booleans())
+        {"id": n["id"], "attributes": draw(_ATTRS)} for n in element_ids if draw(st.booleans())
     ]
-    events.append(SessionEvent(2, "w", {"type": 3, "timestamp": 3, "data": {
-        "source": 0, "adds": additions, "removes": [], "texts": texts, "attributes": attributes,
-    }}))
-    events.append(SessionEvent(3, "w", {"type": 3, "timestamp": 4, "data": {
-        "source": 5, "id": element_ids[0]["id"], "text": draw(_TEXT), "isChecked": False,
-    }}))
+    events.append(
+        SessionEvent(
+            2,
+            "w",
+            {
+                "type": 3,
+                "timestamp": 3,
+                "data": {
+                    "source": 0,
+                    "adds": additions,
+                    "removes": [],
+                    "texts": texts,
+                    "attributes": attributes,
+                },
+            },
+        )
+    )
+    events.append(
+        SessionEvent(
+            3,
+            "w",
+            {
+                "type": 3,
+                "timestamp": 4,
+                "data": {
+                    "source": 5,
+                    "id": element_ids[0]["id"],
+                    "text": draw(_TEXT),
+                    "isChecked": False,
+                },
+            },
+        )
+    )
     return events, root
 
 
@@ -223,8 +303,10 @@ def test_masking_never_changes_structure(stream: tuple[list[SessionEvent], dict[
     original = deep_copy(events)
     masked = mask_session(events, PrivacyPolicy())
     # event order, types, sources, timestamps
-    assert [(e.seq, e.event["type"], e.event["timestamp"], e.event["data"].get("source"))
-            for e in masked.events] == [
+    assert [
+        (e.seq, e.event["type"], e.event["timestamp"], e.event["data"].get("source"))
+        for e in masked.events
+    ] == [
         (e.seq, e.event["type"], e.event["timestamp"], e.event["data"].get("source"))
         for e in original
     ]
@@ -234,8 +316,11 @@ def test_masking_never_changes_structure(stream: tuple[list[SessionEvent], dict[
     assert _actual_nodes(root_after, None) == expected
     # hidden = everything that exists in the original DOM but not in the masked one
     hidden = {n["id"] for n in _all_nodes(root_before)} - set(expected)
-    blocked_ids = {node_id for node_id, info in expected.items()
-                   if info[1] == 2 and _blocked(_find(root_before, node_id))}
+    blocked_ids = {
+        node_id
+        for node_id, info in expected.items()
+        if info[1] == 2 and _blocked(_find(root_before, node_id))
+    }
 
     mutation_before = original[2].event["data"]
     mutation_after = masked.events[2].event["data"]
@@ -252,7 +337,8 @@ def test_masking_never_changes_structure(stream: tuple[list[SessionEvent], dict[
         t["id"] for t in mutation_before["texts"] if t["id"] not in hidden
     ]
     assert [a["id"] for a in mutation_after["attributes"]] == [
-        a["id"] for a in mutation_before["attributes"]
+        a["id"]
+        for a in mutation_before["attributes"]
         if a["id"] not in hidden and a["id"] not in blocked_ids
     ]
     # blocked placeholders carry rrweb's shape
@@ -287,8 +373,11 @@ def test_masked_text_keeps_whitespace_and_length(
         text, raw = node["textContent"], before[node["id"]]["textContent"]
         if text == "SCRIPT_PLACEHOLDER":
             continue
-        parent_tags = {n.get("tagName") for n in _all_nodes(original[1].event["data"]["node"])
-                       if any(c.get("id") == node["id"] for c in n.get("childNodes", []))}
+        parent_tags = {
+            n.get("tagName")
+            for n in _all_nodes(original[1].event["data"]["node"])
+            if any(c.get("id") == node["id"] for c in n.get("childNodes", []))
+        }
         if "style" in parent_tags:
             continue
         assert len(text) == len(raw)

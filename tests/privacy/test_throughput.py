@@ -58,13 +58,29 @@ def test_mask_session_throughput() -> None:
 def test_scrub_text_throughput() -> None:
     scrubber = Scrubber()
     cases = {
-        "ui text, no trigger": ["Book an appointment", "Patient guide", "Confirm booking",
-                                "Describe your symptoms", "Back to top", "Waiting room"] * 500,
-        "numbers, no finding": ["Thu 14 Jan 2027, 09:40", "Outstanding balance: $418.75",
-                                "Booked APT-DEV-30517.", "version 1.449.2"] * 750,
-        "with pii": ["write to marisol.quillfeather@example.org",
-                     "call +1 206 555 0188 today", "card 5555 5555 5555 4444",
-                     "key pk_test_DEVCANARY9f31c7a2e84b4d10b5"] * 750,
+        "ui text, no trigger": [
+            "Book an appointment",
+            "Patient guide",
+            "Confirm booking",
+            "Describe your symptoms",
+            "Back to top",
+            "Waiting room",
+        ]
+        * 500,
+        "numbers, no finding": [
+            "Thu 14 Jan 2027, 09:40",
+            "Outstanding balance: $418.75",
+            "Booked APT-DEV-30517.",
+            "version 1.449.2",
+        ]
+        * 750,
+        "with pii": [
+            "write to marisol.quillfeather@example.org",
+            "call +1 206 555 0188 today",
+            "card 5555 5555 5555 4444",
+            "key pk_test_DEVCANARY9f31c7a2e84b4d10b5",
+        ]
+        * 750,
     }
     report = []
     for name, texts in cases.items():

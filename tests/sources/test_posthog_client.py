@@ -119,8 +119,15 @@ def test_5xx_backoff_is_exponential_and_bounded(caplog: pytest.LogCaptureFixture
     metrics = RunMetrics()
     with PostHogEmulator(build_recordings(1, unsettled=0), EmulatorConfig(error_rate=1.0)) as ph:
         client = PostHogClient(
-            ph.url, 1, ph.config.api_key, max_attempts=5, backoff_initial=1.0,
-            backoff_max=4.0, backoff_jitter=0.5, sleep=sleeps.append, metrics=metrics,
+            ph.url,
+            1,
+            ph.config.api_key,
+            max_attempts=5,
+            backoff_initial=1.0,
+            backoff_max=4.0,
+            backoff_jitter=0.5,
+            sleep=sleeps.append,
+            metrics=metrics,
         )
         with pytest.raises(TransientError):
             client.get("session_recordings/", {"limit": 1})
@@ -136,8 +143,9 @@ def test_5xx_backoff_is_exponential_and_bounded(caplog: pytest.LogCaptureFixture
 
 
 def test_5xx_then_success_is_transparent() -> None:
-    with PostHogEmulator(build_recordings(2, unsettled=0),
-                         EmulatorConfig(error_rate=0.5, seed=1)) as ph:
+    with PostHogEmulator(
+        build_recordings(2, unsettled=0), EmulatorConfig(error_rate=0.5, seed=1)
+    ) as ph:
         client = fast_client(ph)
         for _ in range(10):
             page = client.get("session_recordings/", {"date_from": "-30d"}).json()
@@ -147,8 +155,9 @@ def test_5xx_then_success_is_transparent() -> None:
 
 
 def test_timeouts_are_retried_then_raised() -> None:
-    with PostHogEmulator(build_recordings(1, unsettled=0),
-                         EmulatorConfig(slow_rate=1.0, slow_seconds=0.5)) as ph:
+    with PostHogEmulator(
+        build_recordings(1, unsettled=0), EmulatorConfig(slow_rate=1.0, slow_seconds=0.5)
+    ) as ph:
         client = fast_client(ph, timeout=(1.0, 0.1), max_attempts=2)
         with pytest.raises(TransientError, match="timeout"):
             client.get("session_recordings/")

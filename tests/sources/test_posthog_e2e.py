@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ CLI = REPO / ".venv" / "bin" / "replayport"
 BUDGET_PER_MINUTE = 30
 RECORDINGS = 8
 SEED = 4242
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 HASH_KEY = "e2e-hash-key-0123456789abcdef0123456789"
 RUN_TIMEOUT = 600
 
@@ -50,7 +50,8 @@ def _faulty() -> EmulatorConfig:
 
 def _env(workdir: Path, ph: PostHogEmulator | None = None, **extra: str) -> dict[str, str]:
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith(("SOURCES__POSTHOG_REPLAY__", "REPLAYPORT__"))
     }
     env.update(
@@ -79,7 +80,11 @@ def _cmd(workdir: Path, *args: str) -> list[str]:
 
 def _run(workdir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        _cmd(workdir, *args), env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        _cmd(workdir, *args),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
         cwd=workdir.parent,
     )
     # 1 = a partial run (some recordings rejected and left for the next run)
@@ -90,8 +95,9 @@ def _run(workdir: Path, env: dict[str, str], *args: str) -> subprocess.Completed
 def _posthog_run(
     workdir: Path, ph: PostHogEmulator, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    return _run(workdir, _env(workdir, ph, **extra), "run", "--source", "posthog",
-                "--destination", "duckdb")
+    return _run(
+        workdir, _env(workdir, ph, **extra), "run", "--source", "posthog", "--destination", "duckdb"
+    )
 
 
 def _warehouse(workdir: Path) -> dict[str, Any]:
@@ -125,8 +131,17 @@ def files_baseline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     emulator = PostHogEmulator(_recordings())  # not started: only exports its recordings
     emulator.export_jsonl(inputs)
     workdir = root / "work"
-    _run(workdir, _env(workdir), "run", "--source", "files", "--path", str(inputs),
-         "--destination", "duckdb")
+    _run(
+        workdir,
+        _env(workdir),
+        "run",
+        "--source",
+        "files",
+        "--path",
+        str(inputs),
+        "--destination",
+        "duckdb",
+    )
     baseline = _warehouse(workdir)
     baseline["settled"] = sorted(r.session_id for r in emulator.settled())
     assert baseline["session_ids"] == baseline["settled"]
@@ -179,8 +194,11 @@ def test_run_killed_mid_way_then_rerun(tmp_path: Path, files_baseline: dict[str,
         workdir.mkdir(parents=True, exist_ok=True)
         proc = subprocess.Popen(
             _cmd(workdir, "run", "--source", "posthog", "--destination", "duckdb"),
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, cwd=workdir.parent,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=workdir.parent,
         )
         try:
             deadline = time.monotonic() + RUN_TIMEOUT
@@ -201,7 +219,8 @@ def test_run_killed_mid_way_then_rerun(tmp_path: Path, files_baseline: dict[str,
         _assert_budget(ph)
         # nothing fetched twice beyond the killed chunk (at most 3 recordings + in-flight)
         refetched = [
-            r.session_id for r in ph.settled()
+            r.session_id
+            for r in ph.settled()
             if len([e for e in ph.entries("sources", r.session_id) if e.status == 200]) > 1
         ]
         assert len(refetched) <= 3 + 2
@@ -212,8 +231,15 @@ def test_calls_per_recording_through_the_cli(tmp_path: Path) -> None:
     """Fault-free and unthrottled: each recording costs 1 + ceil(blocks / 20) calls."""
     workdir = tmp_path / "work"
     with PostHogEmulator(_recordings()) as ph:
-        _run(workdir, _env(workdir, ph, SOURCES__POSTHOG_REPLAY__REQUESTS_PER_MINUTE="1000"),
-             "run", "--source", "posthog", "--destination", "duckdb")
+        _run(
+            workdir,
+            _env(workdir, ph, SOURCES__POSTHOG_REPLAY__REQUESTS_PER_MINUTE="1000"),
+            "run",
+            "--source",
+            "posthog",
+            "--destination",
+            "duckdb",
+        )
         settled = ph.settled()
         listing = len(ph.entries("listing"))
         for rec in settled:

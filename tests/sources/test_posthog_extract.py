@@ -60,8 +60,9 @@ def test_upstream_deletion_leaves_the_archive(
     settings = Settings.resolve(tmp_path / "work")
     with PostHogEmulator(build_recordings(4, unsettled=0)) as ph:
         _point_at(monkeypatch, ph)
-        extract_posthog(Run(settings, "extract", source="posthog"), chunk=2,
-                        progress=NullProgress())
+        extract_posthog(
+            Run(settings, "extract", source="posthog"), chunk=2, progress=NullProgress()
+        )
         settled = {r.session_id for r in ph.settled()}
         victim = sorted(settled)[0]
         ph.delete_recording(victim)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from replayport.sources.posthog_replay.listing import (
     find_deleted_recordings,
@@ -14,7 +14,7 @@ from replayport.sources.posthog_replay.listing import (
 from tests.emulator import EmulatorConfig, PostHogEmulator, build_recordings
 from tests.emulator.helpers import fast_client
 
-LONG_AGO = datetime.now(timezone.utc) - timedelta(days=60)
+LONG_AGO = datetime.now(UTC) - timedelta(days=60)
 
 
 def test_cursor_pagination_lists_everything_in_start_order() -> None:
@@ -23,8 +23,9 @@ def test_cursor_pagination_lists_everything_in_start_order() -> None:
         pages = list(iter_listing(fast_client(ph), date_from=LONG_AGO, page_size=5))
         listing = [e for e in ph.log if e.kind == "listing"]
     ids = [m["id"] for page in pages for m in page]
-    assert ids == [r.session_id for r in sorted(recordings, key=lambda r: (r.start_time,
-                                                                           r.session_id))]
+    assert ids == [
+        r.session_id for r in sorted(recordings, key=lambda r: (r.start_time, r.session_id))
+    ]
     assert [len(p) for p in pages] == [5, 5, 2]
     assert "after" not in listing[0].query
     assert all("after" in e.query and "offset" not in e.query for e in listing[1:])
@@ -50,9 +51,9 @@ def test_date_filters_and_default_date_from() -> None:
         client = fast_client(ph)
         # PostHog defaults date_from to -3d: a raw call without it misses older recordings
         raw = client.get("session_recordings/", {"order": "start_time", "limit": 100}).json()
-        three_days = datetime.now(timezone.utc) - timedelta(days=3)
+        three_days = datetime.now(UTC) - timedelta(days=3)
         assert all(parse_time(m["start_time"]) >= three_days for m in raw["results"])
-        cutoff = datetime.now(timezone.utc) - timedelta(hours=24)
+        cutoff = datetime.now(UTC) - timedelta(hours=24)
         pages = list(iter_listing(client, date_from=LONG_AGO, date_to=cutoff))
     listed = [m for page in pages for m in page]
     settled = [r.session_id for r in ph.settled()]
@@ -75,7 +76,7 @@ def test_session_ids_listing_is_json_encoded_and_chunked() -> None:
 
 def test_find_deleted_recordings_ignores_expired_ones() -> None:
     recordings = build_recordings(4, unsettled=0)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with PostHogEmulator(recordings) as ph:
         ph.delete_recording(recordings[1].session_id)
         known = {

@@ -39,8 +39,9 @@ def _max_in_window(times: list[float], seconds: float) -> int:
     ],
     ids=["free", "paid", "enterprise", "minute_override", "hour_override_case_insensitive"],
 )
-def test_resolve_budget(tier: str, minute: int | None, hour: int | None,
-                        expected: TierBudget) -> None:
+def test_resolve_budget(
+    tier: str, minute: int | None, hour: int | None, expected: TierBudget
+) -> None:
     assert resolve_budget(tier, minute, hour) == expected
 
 
@@ -77,9 +78,7 @@ def test_never_more_than_limit_per_window_across_threads() -> None:
 
 def test_budget_left_and_eta_follow_the_windows() -> None:
     now = [1000.0]
-    limiter = RateLimiter(
-        [Window(60, 12), Window(3600, 60)], slack=0.0, clock=lambda: now[0]
-    )
+    limiter = RateLimiter([Window(60, 12), Window(3600, 60)], slack=0.0, clock=lambda: now[0])
     assert limiter.budget_left() == 12
     assert limiter.eta(12) == 0
     for _ in range(12):

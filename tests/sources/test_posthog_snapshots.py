@@ -78,7 +78,8 @@ def test_fault_free_fetch_matches_the_recordings_and_the_call_budget() -> None:
         data_calls = ph.entries("data")
         assert data_calls and all(
             int(e.query["end_blob_key"]) - int(e.query["start_blob_key"]) + 1 <= 20
-            for e in data_calls if e.query["source"] == "blob_v2"
+            for e in data_calls
+            if e.query["source"] == "blob_v2"
         )
         assert all(e.query["decompress"] == "false" for e in data_calls)
         assert any(rec.n_blocks > 20 for rec in recordings), "a recording needs 2+ data calls"
@@ -94,8 +95,10 @@ def test_partial_answers_are_detected_and_refetched() -> None:
     with PostHogEmulator(recordings, config) as ph:
         faulty = _fetch_all(ph)
         partial = [
-            e for e in ph.entries("data")
-            if e.status == 200 and e.query["source"] == "blob_v2"
+            e
+            for e in ph.entries("data")
+            if e.status == 200
+            and e.query["source"] == "blob_v2"
             and e.blocks_returned is not None
             and e.blocks_returned < _requested(e.query)
         ]
@@ -114,8 +117,10 @@ def test_refetch_asks_only_for_the_missing_span() -> None:
         fetcher = RecordingFetcher(fast_client(ph), max_refetches=1)
         with pytest.raises(RecordingIncompleteError, match="2 of 20 blocks"):
             fetcher.fetch(target.meta)
-        ranges = [(int(e.query["start_blob_key"]), int(e.query["end_blob_key"]))
-                  for e in ph.entries("data", target.session_id)]
+        ranges = [
+            (int(e.query["start_blob_key"]), int(e.query["end_blob_key"]))
+            for e in ph.entries("data", target.session_id)
+        ]
     assert ranges == [(0, 19), (3, 7)]
 
 
@@ -127,8 +132,10 @@ def test_incomplete_after_bounded_refetches() -> None:
         fetcher = RecordingFetcher(fast_client(ph), max_refetches=3)
         with pytest.raises(RecordingIncompleteError, match="2 of 20 blocks"):
             fetcher.fetch(target.meta)
-        ranges = [(int(e.query["start_blob_key"]), int(e.query["end_blob_key"]))
-                  for e in ph.entries("data", target.session_id)]
+        ranges = [
+            (int(e.query["start_blob_key"]), int(e.query["end_blob_key"]))
+            for e in ph.entries("data", target.session_id)
+        ]
         assert ranges == [(0, 19), (1, 5), (1, 5), (1, 5)]
         assert fetcher.client.metrics.get("api_retries") == 3
 
@@ -183,8 +190,6 @@ def test_404_and_410_propagate() -> None:
 def test_environments_prefix_in_origin() -> None:
     recordings = build_recordings(1, unsettled=0)
     with PostHogEmulator(recordings) as ph:
-        raw = RecordingFetcher(fast_client(ph, api_prefix="environments")).fetch(
-            recordings[0].meta
-        )
+        raw = RecordingFetcher(fast_client(ph, api_prefix="environments")).fetch(recordings[0].meta)
     assert raw.origin.startswith("/api/environments/1/session_recordings/")
     assert len(raw.stream.events) == len(recordings[0].lines)

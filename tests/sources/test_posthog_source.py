@@ -388,7 +388,8 @@ def test_api_key_never_stored_logged_or_shown(
         key = ph.config.api_key
         pipeline = make_pipeline()
         source = posthog_replay(
-            process=_to_tables, on_reject=rejects.append,
+            process=_to_tables,
+            on_reject=rejects.append,
             progress=LogProgress(progress_log, min_interval=0),
         )
         pipeline.run(source)
@@ -407,7 +408,11 @@ def test_progress_reporters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     line = format_line(
         ProgressSnapshot(
-            recordings_done=3, recordings_total=12, blocks=71, bytes_in=1843, budget_left=9,
+            recordings_done=3,
+            recordings_total=12,
+            blocks=71,
+            bytes_in=1843,
+            budget_left=9,
             eta_seconds=65,
         )
     )

@@ -92,7 +92,9 @@ def bigquery_env() -> dict[str, str]:
     return {
         "DESTINATION__BIGQUERY__CREDENTIALS__PROJECT_ID": BQ_PROJECT,
         "DESTINATION__BIGQUERY__CREDENTIALS__PRIVATE_KEY": key,
-        "DESTINATION__BIGQUERY__CREDENTIALS__CLIENT_EMAIL": f"fake@{BQ_PROJECT}.iam.gserviceaccount.com",
+        "DESTINATION__BIGQUERY__CREDENTIALS__CLIENT_EMAIL": (
+            f"fake@{BQ_PROJECT}.iam.gserviceaccount.com"
+        ),
         "DESTINATION__BIGQUERY__LOCATION": "US",
         # the emulator does not gunzip load files
         "NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION": "true",

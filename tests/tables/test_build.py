@@ -20,7 +20,10 @@ class ClickRow(NamedTuple):
 
 
 def test_rows_and_constants_fill_the_contract_schema() -> None:
-    rows = [ClickRow(3, 1_795_341_712_151, 10.0, "click"), ClickRow(9, 1_795_341_712_999, None, "touch")]
+    rows = [
+        ClickRow(3, 1_795_341_712_151, 10.0, "click"),
+        ClickRow(9, 1_795_341_712_999, None, "touch"),
+    ]
     at = datetime(2026, 11, 22, tzinfo=UTC)
     table = build_table("clicks", rows, {"session_id": "s", "run_id": "r", "extracted_at": at})
     assert table.schema == SCHEMAS["clicks"]

@@ -4,7 +4,8 @@ Produced without connecting (`_get_table_update_sql`), so it shows the exact col
 production gets — e.g. Redshift `varchar(max)` (65,535 bytes, hence the archive pointers),
 Snowflake `TIMESTAMP_TZ`, BigQuery `TIMESTAMP`/`INT64` — which the stand-ins translate away.
 Not covered: whether the real services accept it (they are not reachable from tests).
-Refresh after an intended contract change: `UPDATE_SNAPSHOTS=1 pytest tests/warehouse/test_ddl_snapshots.py`.
+Refresh after an intended contract change:
+`UPDATE_SNAPSHOTS=1 pytest tests/warehouse/test_ddl_snapshots.py`.
 """
 
 from __future__ import annotations

@@ -560,4 +560,3 @@ def _datetime(unix_ms: int) -> datetime:
 def _drf_datetime(unix_ms: int) -> str:
     """Django REST framework's datetime style, as PostHog's API returns it."""
     return _datetime(unix_ms).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-

@@ -150,7 +150,13 @@ def export_session(
     partial.write_bytes(body)
     partial.replace(output)  # never leave a half-written replay under the final name
     return ExportResult(
-        session_id, fmt, output, len(body), len(session.events), len(session.windows()), report,
+        session_id,
+        fmt,
+        output,
+        len(body),
+        len(session.events),
+        len(session.windows()),
+        report,
         time.perf_counter() - started,
     )
 
@@ -179,9 +185,7 @@ def export_many(
     batch = BatchResult()
     for index, session_id in enumerate(selected, start=1):
         try:
-            batch.results.append(
-                export_session(settings, session_id, fmt, directory, options)
-            )
+            batch.results.append(export_session(settings, session_id, fmt, directory, options))
         except ConfigError:
             raise  # the same for every session (e.g. no player): stop at once
         except ReplayportError as exc:

@@ -28,9 +28,7 @@ _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico",
 _CSS_URL = re.compile(
     r"""url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))\s*\)""", re.I
 )
-_CSS_IMPORT = re.compile(
-    r"""@import\s+(?:url\(\s*)?["']?([^"')\s;]+)["']?\s*\)?([^;]*);""", re.I
-)
+_CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?["']?([^"')\s;]+)["']?\s*\)?([^;]*);""", re.I)
 _FONT_MISSING = 'local("replayport-missing")'
 """Stands in for an unavailable font: the `src` descriptor becomes invalid and the browser
 falls back silently, where a bogus `data:` font would log decode errors."""
@@ -113,7 +111,9 @@ def _mime_ok(mime: str, kind: str) -> bool:
     if kind == "css":
         return mime in ("text/css", "text/plain", "")
     fonts = mime.startswith(("font/", "application/font", "application/x-font")) or mime in (
-        "application/octet-stream", "application/vnd.ms-fontobject", "",
+        "application/octet-stream",
+        "application/vnd.ms-fontobject",
+        "",
     )
     if kind == "font":
         return fonts
@@ -178,7 +178,9 @@ class AssetFetcher:
                 return None
             try:
                 response = self._get(
-                    current, timeout=self.policy.asset_timeout_s, stream=True,
+                    current,
+                    timeout=self.policy.asset_timeout_s,
+                    stream=True,
                     allow_redirects=False,
                 )
             except Exception as exc:  # noqa: BLE001 - any network failure is "unreachable"
@@ -217,7 +219,9 @@ class AssetFetcher:
         if not mime:
             extension = _ext(url)
             guesses = {
-                "css": "text/css", "font": f"font/{extension}", "image": f"image/{extension}",
+                "css": "text/css",
+                "font": f"font/{extension}",
+                "image": f"image/{extension}",
             }
             mime = guesses.get(kind, "application/octet-stream")
         self._total += len(body)
@@ -304,8 +308,8 @@ class _Rewriter:
             elif name == "href" and tag == "link":
                 self.link(attributes)
             elif isinstance(value, str) and _fetches(tag, name, value):
-                image = tag in _SRC_TAGS and name in ("src", "href", "xlink:href") or (
-                    name == "poster"
+                image = (
+                    tag in _SRC_TAGS and name in ("src", "href", "xlink:href") or (name == "poster")
                 )
                 if image and not value.startswith("data:"):
                     url = urljoin(self.base, value)

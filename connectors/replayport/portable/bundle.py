@@ -25,7 +25,11 @@ from replayport.portable.session import PortableSession
 __all__ = ["MEMBERS", "render_zip"]
 
 MEMBERS = (
-    "events.jsonl.gz", "console.jsonl", "network.jsonl", "clicks.jsonl", "player.html",
+    "events.jsonl.gz",
+    "console.jsonl",
+    "network.jsonl",
+    "clicks.jsonl",
+    "player.html",
     "metadata.json",
 )
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -55,8 +59,10 @@ def render_zip(session: PortableSession, player_html: str, assets: AssetReport) 
         "session": {k: v for k, v in session.meta.items() if k != "session_id"},
         "windows": [w.window_id for w in session.windows()],
         "counts": {
-            "events": len(session.events), "console": len(session.console),
-            "network": len(session.network), "clicks": len(session.clicks),
+            "events": len(session.events),
+            "console": len(session.console),
+            "network": len(session.network),
+            "clicks": len(session.clicks),
         },
         "assets": assets.as_dict(),
         "files": {

@@ -30,19 +30,40 @@ from replayport.portable.session import PortableSession
 __all__ = ["build_csp", "embed_json", "read_embedded", "render_html"]
 
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-_DATA_BLOCK = re.compile(
-    r'<script type="application/json" id="rp-data">(.*?)</script>', re.S
-)
+_DATA_BLOCK = re.compile(r'<script type="application/json" id="rp-data">(.*?)</script>', re.S)
 _JSON_ESCAPES = {
-    ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
-    0x2028: "\\u2028", 0x2029: "\\u2029",
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
 }
 _SESSION_FIELDS = (
-    "distinct_id_hash", "person_id_hash", "email_hash", "start_time", "end_time",
-    "duration_s", "active_s", "click_count", "keypress_count", "console_error_count",
-    "rage_click_count", "dead_click_count", "error_click_count", "page_view_count",
-    "network_request_count", "event_count", "window_count", "start_url", "browser", "os",
-    "device_type", "viewport_width", "viewport_height", "privacy_policy_version", "hash_key_id",
+    "distinct_id_hash",
+    "person_id_hash",
+    "email_hash",
+    "start_time",
+    "end_time",
+    "duration_s",
+    "active_s",
+    "click_count",
+    "keypress_count",
+    "console_error_count",
+    "rage_click_count",
+    "dead_click_count",
+    "error_click_count",
+    "page_view_count",
+    "network_request_count",
+    "event_count",
+    "window_count",
+    "start_url",
+    "browser",
+    "os",
+    "device_type",
+    "viewport_width",
+    "viewport_height",
+    "privacy_policy_version",
+    "hash_key_id",
 )
 
 
@@ -117,7 +138,8 @@ def page_data(
     if compress:
         packed = gzip.compress(orjson.dumps(windows), compresslevel=9, mtime=0)
         payload: dict[str, Any] = {
-            "encoding": "gzip+base64", "data": base64.b64encode(packed).decode("ascii")
+            "encoding": "gzip+base64",
+            "data": base64.b64encode(packed).decode("ascii"),
         }
     else:
         payload = {"encoding": "json", "windows": windows}
@@ -128,8 +150,13 @@ def page_data(
         # the id travels as `id`: generic `"session…": "value"` pairs look like secrets to scanners
         "session": {"id": session.session_id, **{k: session.meta.get(k) for k in _SESSION_FIELDS}},
         "windows": [
-            {"id": w.window_id, "events": w.events, "first_ms": w.first_ms, "last_ms": w.last_ms,
-             "playable": w.playable}
+            {
+                "id": w.window_id,
+                "events": w.events,
+                "first_ms": w.first_ms,
+                "last_ms": w.last_ms,
+                "playable": w.playable,
+            }
             for w in session.windows()
         ],
         "pages": [
@@ -137,10 +164,18 @@ def page_data(
             for p in session.pages
         ],
         "clicks": [
-            {"ts": c["ts"], "window": c["window_id"], "x": c["x"], "y": c["y"],
-             "interaction": c["interaction"], "target": c["target_selector"],
-             "text": c["target_text"], "rage": bool(c["is_rage"]), "dead": bool(c["is_dead"]),
-             "error": bool(c["is_error"])}
+            {
+                "ts": c["ts"],
+                "window": c["window_id"],
+                "x": c["x"],
+                "y": c["y"],
+                "interaction": c["interaction"],
+                "target": c["target_selector"],
+                "text": c["target_text"],
+                "rage": bool(c["is_rage"]),
+                "dead": bool(c["is_dead"]),
+                "error": bool(c["is_error"]),
+            }
             for c in session.clicks
         ],
         "console": [
@@ -148,9 +183,16 @@ def page_data(
             for c in session.console
         ],
         "network": [
-            {"ts": n["ts"], "window": n["window_id"], "method": n["method"], "url": n["url"],
-             "status": n["status"], "duration_ms": n["duration_ms"],
-             "initiator_type": n["initiator_type"], "transfer_size": n["transfer_size"]}
+            {
+                "ts": n["ts"],
+                "window": n["window_id"],
+                "method": n["method"],
+                "url": n["url"],
+                "status": n["status"],
+                "duration_ms": n["duration_ms"],
+                "initiator_type": n["initiator_type"],
+                "transfer_size": n["transfer_size"],
+            }
             for n in session.network
         ],
         "assets": assets.as_dict(),

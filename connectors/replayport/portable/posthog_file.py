@@ -31,8 +31,12 @@ def posthog_document(session: PortableSession) -> dict[str, Any]:
     for event in session.events:
         window = registry.setdefault(event["windowId"], len(registry) + 1)
         snapshots.append(
-            {"type": event["type"], "data": event["data"], "timestamp": event["timestamp"],
-             "windowId": window}
+            {
+                "type": event["type"],
+                "data": event["data"],
+                "timestamp": event["timestamp"],
+                "windowId": window,
+            }
         )
     return {
         "version": EXPORT_VERSION,

@@ -23,12 +23,30 @@ __all__ = ["PortableSession", "WindowInfo", "load_session", "select_sessions"]
 
 _CONSOLE_COLUMNS = ("seq", "window_id", "ts", "level", "message", "trace", "url")
 _NETWORK_COLUMNS = (
-    "seq", "window_id", "ts", "method", "url", "status", "duration_ms", "initiator_type",
+    "seq",
+    "window_id",
+    "ts",
+    "method",
+    "url",
+    "status",
+    "duration_ms",
+    "initiator_type",
     "transfer_size",
 )
 _CLICK_COLUMNS = (
-    "seq", "window_id", "ts", "x", "y", "interaction", "url", "target_selector", "target_tag",
-    "target_text", "is_rage", "is_dead", "is_error",
+    "seq",
+    "window_id",
+    "ts",
+    "x",
+    "y",
+    "interaction",
+    "url",
+    "target_selector",
+    "target_tag",
+    "target_text",
+    "is_rage",
+    "is_dead",
+    "is_error",
 )
 
 
@@ -162,8 +180,13 @@ def select_sessions(
     """Ids of archived, non-excluded sessions matching the filters, oldest first."""
     sessions = archive.read(
         "sessions",
-        columns=["session_id", "start_time", "excluded", "console_error_count",
-                 "error_click_count"],
+        columns=[
+            "session_id",
+            "start_time",
+            "excluded",
+            "console_error_count",
+            "error_click_count",
+        ],
     )
     chosen = []
     for row in sessions.to_pylist():

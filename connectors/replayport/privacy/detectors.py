@@ -126,9 +126,7 @@ _FILE_TLDS = frozenset(
 # (`…-4111-1111-1111-1111abcd` in a UUID) or decimals (`.4111…`); card-like windows of groups
 # are then validated, so "ref 0188 5555 5555 5555 4444" still finds the card
 # (atomic, and starting only where a run starts: linear time on any input)
-_CARD = re.compile(
-    r"(?<![\w.\-])(?<!\d )(?>\d{1,19}(?:[ -]\d{1,19})*)(?![\w\-]|\.\d)"
-)
+_CARD = re.compile(r"(?<![\w.\-])(?<!\d )(?>\d{1,19}(?:[ -]\d{1,19})*)(?![\w\-]|\.\d)")
 _CARD_GROUPINGS = frozenset(
     {(4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), (4, 4, 4, 4, 2), (4, 4, 4, 3)}
 )
@@ -164,9 +162,7 @@ _SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
 
 # --- phone -----------------------------------------------------------------------------------
 # possessive: a long digit run must not be re-split into groups in every possible way
-_PHONE_INTL = re.compile(
-    r"(?<![\w+])\+[1-9]\d{0,2}(?:[ .\-]?\(?\d{1,6}+\)?){1,6}+(?![\w]|\.\d)"
-)
+_PHONE_INTL = re.compile(r"(?<![\w+])\+[1-9]\d{0,2}(?:[ .\-]?\(?\d{1,6}+\)?){1,6}+(?![\w]|\.\d)")
 # national forms need parentheses or at least two separators, and a last group of 3+ digits
 # (206-555-0188, 0161 496 0732, 020 7946 0958): a bare digit run is as likely an order number,
 # one separator is a decimal number, and short groups are dates, times or measurements
@@ -243,7 +239,17 @@ _SECRET_WORDS = (
     r"|sessid|jwt|otp|signature|mysql_pwd"
 )
 _SECRET_GATE_WORDS = (
-    "pass", "pwd", "secret", "token", "key", "auth", "credential", "sess", "jwt", "otp", "signature"
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "auth",
+    "credential",
+    "sess",
+    "jwt",
+    "otp",
+    "signature",
 )
 _SECRET_KEY = r"[A-Za-z0-9_.\-]*?(?:" + _SECRET_WORDS + r")"
 # "key": "value" (plain or JSON-escaped quotes), 'key': 'value', key=value, key: value
@@ -319,13 +325,7 @@ def iban_valid(candidate: str) -> bool:
 
 def ssn_valid(area: str, group: str, serial: str) -> bool:
     """US SSN structure rules: area not 000/666/9xx, group not 00, serial not 0000."""
-    return (
-        area != "000"
-        and area != "666"
-        and area[0] != "9"
-        and group != "00"
-        and serial != "0000"
-    )
+    return area != "000" and area != "666" and area[0] != "9" and group != "00" and serial != "0000"
 
 
 def _b64_json_prefix(segment: str) -> bool:

@@ -90,11 +90,7 @@ def _allowed_properties(properties: Mapping[str, Any], policy: PrivacyPolicy) ->
         counts=Counter(),
     )
     # copy before scrubbing: the caller's person dict is not ours to change
-    return {
-        key: scrub.value(_copy(properties[key]))
-        for key in allowed
-        if key in properties
-    }
+    return {key: scrub.value(_copy(properties[key])) for key in allowed if key in properties}
 
 
 def _copy(value: Any) -> Any:

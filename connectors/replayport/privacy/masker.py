@@ -155,10 +155,15 @@ def mask_session(events: Sequence[SessionEvent], policy: PrivacyPolicy) -> Maske
         event = item.event
         data = event.get("data") if isinstance(event, dict) else None
         if not isinstance(data, dict):
-            if isinstance(event, dict) and event.get("type") in (
-                EventType.DOM_CONTENT_LOADED,
-                EventType.LOAD,
-            ) and data is None:
+            if (
+                isinstance(event, dict)
+                and event.get("type")
+                in (
+                    EventType.DOM_CONTENT_LOADED,
+                    EventType.LOAD,
+                )
+                and data is None
+            ):
                 kept.append(item)
             else:
                 # packed or corrupt data cannot be inspected, so it cannot be stored

@@ -283,4 +283,3 @@ def _coerce(key: str, type_name: str, raw: Any) -> Any:
             return tuple(raw)
         raise ConfigError(f"privacy.{key}: expected a list of strings")
     raise ConfigError(f"privacy.{key}: unsupported setting type")  # pragma: no cover
-

@@ -217,7 +217,7 @@ def _parse_complex(text: str, setting: str) -> Selector:
         match = _SIMPLE.match(text, position)
         if match is None:
             raise ConfigError(
-                f"{setting}: unsupported CSS selector syntax at {text[position:position + 12]!r} "
+                f"{setting}: unsupported CSS selector syntax at {text[position : position + 12]!r} "
                 f"in {text!r} (supported: tag, *, #id, .class, [attr], [attr=value], "
                 "descendant and > combinators, comma lists)"
             )

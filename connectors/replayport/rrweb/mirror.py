@@ -185,7 +185,7 @@ class NodeMirror:
         return " > ".join(reversed(parts))
 
     def text_of(self, node_id: int | None, limit: int = _TEXT_LIMIT) -> str | None:
-        """Concatenated text of an element's descendants, whitespace-collapsed, capped at `limit`."""
+        """An element's descendant text, whitespace-collapsed, capped at `limit` characters."""
         element = self.element_for(node_id)
         if element is None:
             return None

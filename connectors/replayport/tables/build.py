@@ -20,9 +20,7 @@ __all__ = ["build_table", "ms_to_timestamps", "single_row_table"]
 
 def ms_to_timestamps(values: Sequence[int | float | None]) -> pa.Array:
     """Epoch milliseconds → `timestamp[us, UTC]`."""
-    millis = pa.array(
-        [int(v) if v is not None else None for v in values], type=pa.int64()
-    )
+    millis = pa.array([int(v) if v is not None else None for v in values], type=pa.int64())
     return pc.multiply(millis, 1000).cast(TS)
 
 

@@ -28,8 +28,14 @@ from replayport.sources.payments.identities import (
 
 __all__ = ["FILE_FORMATS", "payment_file_tables"]
 
-FILE_FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
-                ".parquet": "parquet", ".pq": "parquet"}
+FILE_FORMATS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 def payment_file_tables(
@@ -94,9 +100,7 @@ def _mapped_rows(
     try:
         if kind == "csv":
             # every column as text: ids like `00123` and mixed-type columns survive untouched
-            options = pacsv.ConvertOptions(
-                strings_can_be_null=True, column_types=_all_text(path)
-            )
+            options = pacsv.ConvertOptions(strings_can_be_null=True, column_types=_all_text(path))
             reader: Any = pacsv.open_csv(path, convert_options=options)
             batches: Iterator[pa.RecordBatch] = iter(reader)
         else:

@@ -196,13 +196,22 @@ class ColumnMapping:
         """The input columns this mapping reads that exist in `available` (case-insensitive)."""
         lower = {name.lower(): name for name in available}
         needed: list[str] = []
-        for field in ("payment_id", "email", "customer_id", "amount", "currency", "status",
-                      "created_at", "refunded"):
+        for field in (
+            "payment_id",
+            "email",
+            "customer_id",
+            "amount",
+            "currency",
+            "status",
+            "created_at",
+            "refunded",
+        ):
             for candidate in self.candidates(field):
                 if candidate.lower() in lower and lower[candidate.lower()] not in needed:
                     needed.append(lower[candidate.lower()])
         missing = [
-            f for f in ("payment_id", "amount", "created_at")
+            f
+            for f in ("payment_id", "amount", "created_at")
             if not any(c.lower() in lower for c in self.candidates(f))
         ]
         if missing:

@@ -63,9 +63,11 @@ def warehouse_table_tables(
     pipeline = warehouse_pipeline(settings, destination)
     try:
         with pipeline.sql_client() as client:
-            quote = '`' if destination == "bigquery" else '"'
-            fq = ".".join(_quoted(part, quote) for part in schema.split(".")) + "." + _quoted(
-                name, quote
+            quote = "`" if destination == "bigquery" else '"'
+            fq = (
+                ".".join(_quoted(part, quote) for part in schema.split("."))
+                + "."
+                + _quoted(name, quote)
             )
             with client.execute_query(f"select * from {fq} where 1 = 0") as cursor:
                 available = [d[0] for d in cursor.description]

@@ -122,18 +122,28 @@ def posthog_replay(
 
     def recordings() -> Iterator[Any]:
         limiter = shared_limiter(
-            f"{host}|{project_id}", budget, state_path=_rate_state_path(rate_state_path, host,
-                                                                         str(project_id)),
+            f"{host}|{project_id}",
+            budget,
+            state_path=_rate_state_path(rate_state_path, host, str(project_id)),
         )
         client = PostHogClient(
-            host, project_id, api_key, api_prefix=api_prefix, limiter=limiter,
+            host,
+            project_id,
+            api_key,
+            api_prefix=api_prefix,
+            limiter=limiter,
             metrics=run_metrics,
         )
         state = ExtractionState(dlt.current.resource_state(), window)
         with client, run_metrics.stage("extract_posthog"):
             for raw in extract_recordings(
-                client, state, options, metrics=run_metrics, on_reject=on_reject,
-                on_deleted=on_deleted, progress=progress,
+                client,
+                state,
+                options,
+                metrics=run_metrics,
+                on_reject=on_reject,
+                on_deleted=on_deleted,
+                progress=progress,
             ):
                 if process is None:
                     yield raw
@@ -162,7 +172,8 @@ def posthog_client(
     host = validate_host(host)
     budget = resolve_budget(plan_tier, requests_per_minute, requests_per_hour)
     limiter = shared_limiter(
-        f"{host}|{project_id}", budget,
+        f"{host}|{project_id}",
+        budget,
         state_path=_rate_state_path(rate_state_path, host, str(project_id)),
     )
     return PostHogClient(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import dlt
@@ -162,7 +162,7 @@ def _known_expiries(archive: Archive, archived: set[str]) -> dict[str, datetime]
     names = set(dataset.schema.names)
     columns = [c for c in ("session_id", "start_time", "expiry_time") if c in names]
     rows: list[dict[str, Any]] = dataset.to_table(columns=columns).to_pylist()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     known: dict[str, datetime] = {}
     for row in rows:
         sid = row.get("session_id")

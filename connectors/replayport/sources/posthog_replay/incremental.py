@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from replayport.errors import (
@@ -125,7 +125,7 @@ def extract_recordings(
     fetcher = fetcher or RecordingFetcher(client)
     if fetcher.on_blocks is None:
         fetcher.on_blocks = counts.add_blocks
-    now = parse_time(options.now or datetime.now(timezone.utc))
+    now = parse_time(options.now or datetime.now(UTC))
     cutoff = settle_cutoff(now, options.settle_hours)
     upper = min(cutoff, parse_time(options.until)) if options.until is not None else cutoff
     skip = set(options.skip_session_ids)
@@ -177,9 +177,7 @@ def extract_recordings(
                 item = queue.popleft()
                 if item.future is not None:
                     in_flight -= 1
-                raw = _settle_item(
-                    item, state, options, metrics, counts, on_reject, on_deleted
-                )
+                raw = _settle_item(item, state, options, metrics, counts, on_reject, on_deleted)
                 report()
                 if raw is not None:
                     yield raw
@@ -191,7 +189,10 @@ def extract_recordings(
     state.exhausted = listing_done
     logger.info(
         "posthog extraction pass: %d handed on, %d failed, %d blocks, exhausted=%s",
-        counts.done, counts.failed, counts.blocks, listing_done,
+        counts.done,
+        counts.failed,
+        counts.blocks,
+        listing_done,
     )
 
 
@@ -226,7 +227,10 @@ def _settle_item(
         return None
     if item.action == "defer":
         state.add_pending(
-            sid, item.reason, run_id=options.run_id, start_time=item.meta.get("start_time"),
+            sid,
+            item.reason,
+            run_id=options.run_id,
+            start_time=item.meta.get("start_time"),
             count_attempt=False,
         )
         move_cursor()
@@ -257,8 +261,12 @@ def _settle_item(
             _reject(
                 on_reject,
                 Reject(
-                    "api", "retries_exhausted",
-                    f"gave up after {attempts} runs; last problem: {reason}", "", sid, "posthog",
+                    "api",
+                    "retries_exhausted",
+                    f"gave up after {attempts} runs; last problem: {reason}",
+                    "",
+                    sid,
+                    "posthog",
                 ),
             )
         return None
@@ -289,8 +297,9 @@ def _reject(on_reject: Callable[[Reject], None] | None, reject: Reject) -> None:
     if on_reject is not None:
         on_reject(reject)
     else:
-        logger.warning("reject %s/%s: %s (%s)", reject.stage, reject.reason, reject.message,
-                       reject.session_id)
+        logger.warning(
+            "reject %s/%s: %s (%s)", reject.stage, reject.reason, reject.message, reject.session_id
+        )
 
 
 def _deleted(session_id: str, on_deleted: Callable[[str], None] | None) -> None:
@@ -312,7 +321,8 @@ def _candidates(
 ) -> Iterator[_Item]:
     """Pending retries (re-listed by id), then the listing after the cursor, as work items."""
     due = [
-        sid for sid, entry in state.pending.items()
+        sid
+        for sid, entry in state.pending.items()
         if options.run_id is None or entry.get("run_id") != options.run_id
     ]
     done_already = [sid for sid in due if sid in skip]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import NotRequired, TypedDict
 
 from replayport.rrweb.types import RecordingMeta
@@ -50,8 +50,8 @@ def parse_time(value: str | datetime) -> datetime:
     else:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def format_time(value: datetime) -> str:
@@ -131,7 +131,7 @@ def list_by_session_ids(
         The listing element of every id PostHog still knows, by id.
     """
     ids = sorted(set(session_ids))
-    now = parse_time(now or datetime.now(timezone.utc))
+    now = parse_time(now or datetime.now(UTC))
     since = date_from if date_from is not None else default_date_from(now)
     found: dict[str, RecordingMeta] = {}
     for start in range(0, len(ids), chunk):
@@ -160,7 +160,7 @@ def find_deleted_recordings(
         Sorted ids that PostHog no longer lists although they have not expired: deleted
         upstream, so they must be deleted from the archive and the warehouse too.
     """
-    now = parse_time(now or datetime.now(timezone.utc))
+    now = parse_time(now or datetime.now(UTC))
     present = list_by_session_ids(client, known.keys(), now=now)
     deleted = []
     for session_id, expiry in known.items():

@@ -156,8 +156,13 @@ class RateLimiter:
             now = self._clock()
             if now < self._paused_until:
                 return 0
-            return max(0, min(w.limit - self._count_since(now - w.seconds - self._slack)
-                              for w in self._windows))
+            return max(
+                0,
+                min(
+                    w.limit - self._count_since(now - w.seconds - self._slack)
+                    for w in self._windows
+                ),
+            )
 
     def eta(self, calls: int) -> float:
         """Seconds until `calls` more requests can have been sent at the budget's steady rate."""

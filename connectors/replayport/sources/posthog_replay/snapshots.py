@@ -286,7 +286,9 @@ class RecordingFetcher:
             where = f"{origin}?blocks={lo}-{hi}"
             if response.content_type.startswith(CONTENT_TYPE_JSONL):
                 stream = self._decode(
-                    response.body, content_type=CONTENT_TYPE_JSONL, source=SOURCE_BLOB_V2,
+                    response.body,
+                    content_type=CONTENT_TYPE_JSONL,
+                    source=SOURCE_BLOB_V2,
                     origin=where,
                 )
                 if _jsonl_covers(stream, span):
@@ -315,7 +317,9 @@ class RecordingFetcher:
             if len(matched) < len(span):
                 logger.info(
                     "%d of %d blocks missing from a 200 for %s; re-fetching them",
-                    len(span) - len(matched), len(span), where,
+                    len(span) - len(matched),
+                    len(span),
+                    where,
                 )
 
     def _match_blocks(

@@ -67,7 +67,9 @@ def discover(path: Path) -> list[RecordingFiles]:
         group = groups.setdefault(key, RecordingFiles(key=key, sidecar=sidecars.get(key)))
         group.files.append(file)
     if not groups and sidecars:
-        raise InputError(f"{path} holds only metadata sidecars (*.recording.json), no recording data")
+        raise InputError(
+            f"{path} holds only metadata sidecars (*.recording.json), no recording data"
+        )
     return list(groups.values())
 
 
@@ -76,11 +78,22 @@ def _load_sidecar(path: Path, on_reject: Callable[[Reject], None] | None) -> Rec
         meta = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         if on_reject:
-            on_reject(Reject("input", "bad_metadata", "metadata sidecar is not valid JSON", source=path.name))
+            on_reject(
+                Reject(
+                    "input", "bad_metadata", "metadata sidecar is not valid JSON", source=path.name
+                )
+            )
         return None
     if not isinstance(meta, dict) or not isinstance(meta.get("id"), str):
         if on_reject:
-            on_reject(Reject("input", "bad_metadata", "metadata sidecar has no recording id", source=path.name))
+            on_reject(
+                Reject(
+                    "input",
+                    "bad_metadata",
+                    "metadata sidecar has no recording id",
+                    source=path.name,
+                )
+            )
         return None
     return meta  # type: ignore[return-value]
 
