@@ -22,7 +22,10 @@ def session_name(request: pytest.FixtureRequest) -> str:
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Each test gets its own dlt data dir and no stray replayport/PostHog settings."""
     for name in list(os.environ):
-        if name.startswith(("REPLAYPORT__", "SOURCES__POSTHOG_REPLAY__")) or name == "REPLAYPORT_WORKDIR":
+        if (
+            name.startswith(("REPLAYPORT__", "SOURCES__POSTHOG_REPLAY__"))
+            or name == "REPLAYPORT_WORKDIR"
+        ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt-data"))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")

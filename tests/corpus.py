@@ -23,3 +23,14 @@ def load_recording_meta(session: str) -> dict[str, Any]:
 
 def load_canaries() -> list[dict[str, Any]]:
     return json.loads((CORPUS / "canaries.json").read_text())
+
+
+def copy_corpus_inputs(target: Path, sessions: tuple[str, ...] = SESSIONS) -> Path:
+    """The recordings as PostHog serves them: blob_v2 bodies with their listing sidecars."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    for session in sessions:
+        shutil.copy(corpus_path(session, "blob_v2.jsonl"), target / f"{session}.blob_v2.jsonl")
+        shutil.copy(corpus_path(session, "recording.json"), target / f"{session}.recording.json")
+    return target

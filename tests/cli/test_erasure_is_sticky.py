@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from replayport.archive.store import Archive
 from replayport.config import Settings
 from tests.cli.helpers import TEST_HASH_KEY, run_cli
-from tests.corpus import SESSIONS, corpus_path
+from tests.corpus import SESSIONS, copy_corpus_inputs, corpus_path
 
 pytestmark = pytest.mark.slow
 
@@ -20,11 +19,7 @@ def test_forgotten_session_is_not_reimported_from_the_same_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REPLAYPORT__HASH_KEY", TEST_HASH_KEY)
-    inputs = tmp_path / "input"
-    inputs.mkdir()
-    for session in SESSIONS[:2]:
-        shutil.copy(corpus_path(session, "blob_v2.jsonl"), inputs / f"{session}.blob_v2.jsonl")
-        shutil.copy(corpus_path(session, "recording.json"), inputs / f"{session}.recording.json")
+    inputs = copy_corpus_inputs(tmp_path / "input", SESSIONS[:2])
     erased = json.loads(corpus_path(SESSIONS[0], "recording.json").read_text())["id"]
     workdir = tmp_path / "work"
     extract = ("--workdir", str(workdir), "extract", "--source", "files", "--path", str(inputs))

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests.cli.helpers import TEST_HASH_KEY, run_cli, scalar, warehouse
-from tests.corpus import SESSIONS, corpus_path
+from tests.corpus import SESSIONS, copy_corpus_inputs, corpus_path
 
 pytestmark = pytest.mark.slow
 
 
 def _corpus_dir(tmp_path: Path, sessions: tuple[str, ...] = SESSIONS) -> Path:
-    """The recordings as PostHog serves them: blob_v2 bodies with listing sidecars."""
-    target = tmp_path / "input"
-    target.mkdir(exist_ok=True)
-    for session in sessions:
-        shutil.copy(corpus_path(session, "blob_v2.jsonl"), target / f"{session}.blob_v2.jsonl")
-        shutil.copy(corpus_path(session, "recording.json"), target / f"{session}.recording.json")
-    return target
+    return copy_corpus_inputs(tmp_path / "input", sessions)
 
 
 def _independent_counts(session: str) -> dict[str, int]:

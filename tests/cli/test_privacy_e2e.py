@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -22,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.cli.helpers import TEST_HASH_KEY, run_cli
-from tests.corpus import CORPUS, SESSIONS, corpus_path, load_canaries
+from tests.corpus import CORPUS, copy_corpus_inputs, load_canaries
 
 pytestmark = pytest.mark.slow
 
@@ -104,12 +103,7 @@ def find_canaries(workdir: Path, logs: str) -> dict[str, list[str]]:
 
 
 def _inputs(tmp_path: Path) -> Path:
-    target = tmp_path / "input"
-    target.mkdir()
-    for session in SESSIONS:
-        shutil.copy(corpus_path(session, "blob_v2.jsonl"), target / f"{session}.blob_v2.jsonl")
-        shutil.copy(corpus_path(session, "recording.json"), target / f"{session}.recording.json")
-    return target
+    return copy_corpus_inputs(tmp_path / "input")
 
 
 def _run(

@@ -1,0 +1,1 @@
+"""Reproducible performance measurements of replayport (see `benchmarks/README.md`)."""
