@@ -22,7 +22,12 @@ from replayport.rrweb.extract import SessionStats, extract_rows
 from replayport.rrweb.frustration import FrustrationThresholds
 from replayport.rrweb.postprocess import postprocess
 from replayport.rrweb.types import DecodedStream, PersonMeta, RecordingMeta, SessionEvent
-from replayport.tables.build import build_table, ms_to_timestamps, single_row_table
+from replayport.tables.build import (
+    build_table,
+    constant_column,
+    ms_to_timestamps,
+    single_row_table,
+)
 from replayport.tables.schemas import SCHEMAS
 
 __all__ = ["ProcessingContext", "RawRecording", "SessionBatch", "process_recording"]
@@ -219,16 +224,10 @@ def _replay_events(events: list[SessionEvent], constants: dict[str, object]) -> 
         "data_bytes": pa.array(sizes, pa.int64()),
     }
     arrays = [
-        columns[f.name] if f.name in columns else _repeat(constants.get(f.name), f.type, n)
+        columns[f.name] if f.name in columns else constant_column(constants.get(f.name), f.type, n)
         for f in schema
     ]
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _repeat(value: object, type_: pa.DataType, length: int) -> pa.Array:
-    if value is None:
-        return pa.nulls(length, type_)
-    return pa.array([value] * length, type=type_)
 
 
 def _text(value: object) -> str | None:

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from replayport.tables.schemas import SCHEMAS, TS
 
-__all__ = ["build_table", "ms_to_timestamps", "single_row_table"]
+__all__ = ["build_table", "constant_column", "ms_to_timestamps", "single_row_table"]
 
 
 def ms_to_timestamps(values: Sequence[int | float | None]) -> pa.Array:
@@ -24,7 +24,8 @@ def ms_to_timestamps(values: Sequence[int | float | None]) -> pa.Array:
     return pc.multiply(millis, 1000).cast(TS)
 
 
-def _constant(value: Any, type_: pa.DataType, length: int) -> pa.Array:
+def constant_column(value: Any, type_: pa.DataType, length: int) -> pa.Array:
+    """`length` copies of `value` (nulls for None; epoch ms for timestamp columns)."""
     if value is None:
         return pa.nulls(length, type_)
     if pa.types.is_timestamp(type_) and isinstance(value, int | float):
@@ -61,7 +62,7 @@ def build_table(
         if field.name in columns:
             arrays.append(_column(columns[field.name], field.type))
         else:
-            arrays.append(_constant(constants.get(field.name), field.type, length))
+            arrays.append(constant_column(constants.get(field.name), field.type, length))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -71,5 +72,5 @@ def single_row_table(table: str, values: Mapping[str, Any]) -> pa.Table:
     unknown = set(values) - set(schema.names)
     if unknown:
         raise ValueError(f"values for {table} outside the contract: {sorted(unknown)}")
-    arrays = [_constant(values.get(field.name), field.type, 1) for field in schema]
+    arrays = [constant_column(values.get(field.name), field.type, 1) for field in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
