@@ -48,3 +48,19 @@ def scalar(workdir: Path, sql: str) -> Any:
     with warehouse(workdir) as con:
         row = con.execute(sql).fetchone()
     return row[0] if row else None
+
+
+def run_files(capsys: pytest.CaptureFixture[str], workdir: Path, path: Path) -> CliResult:
+    """`replayport run --source files --destination duckdb --path PATH` in `workdir`."""
+    return run_cli(
+        capsys,
+        "--workdir",
+        str(workdir),
+        "run",
+        "--source",
+        "files",
+        "--destination",
+        "duckdb",
+        "--path",
+        str(path),
+    )

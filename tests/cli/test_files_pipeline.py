@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import TEST_HASH_KEY, run_cli, scalar, warehouse
+from tests.cli.helpers import TEST_HASH_KEY, run_cli, run_files, scalar, warehouse
 from tests.corpus import SESSIONS, copy_corpus_inputs, corpus_path
 
 pytestmark = pytest.mark.slow
@@ -88,18 +88,7 @@ def test_counts_equal_an_independent_count_of_the_raw_data(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], hash_key: str
 ) -> None:
     workdir = tmp_path / "work"
-    result = run_cli(
-        capsys,
-        "--workdir",
-        str(workdir),
-        "run",
-        "--source",
-        "files",
-        "--destination",
-        "duckdb",
-        "--path",
-        str(_corpus_dir(tmp_path)),
-    )
+    result = run_files(capsys, workdir, _corpus_dir(tmp_path))
     assert result.exit_code == 0, result.stderr
     assert scalar(workdir, "select count(*) from posthog_replay.sessions") == 3
     for session in SESSIONS:
@@ -181,18 +170,7 @@ def test_bad_input_is_rejected_with_reasons_and_the_run_goes_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], hash_key: str
 ) -> None:
     workdir = tmp_path / "work"
-    result = run_cli(
-        capsys,
-        "--workdir",
-        str(workdir),
-        "run",
-        "--source",
-        "files",
-        "--destination",
-        "duckdb",
-        "--path",
-        str(_broken_inputs(tmp_path)),
-    )
+    result = run_files(capsys, workdir, _broken_inputs(tmp_path))
     assert result.exit_code == 1
     assert "could not be processed" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tests.cli.helpers import TEST_HASH_KEY, run_cli
+from tests.cli.helpers import TEST_HASH_KEY, run_cli, run_files
 from tests.corpus import CORPUS, copy_corpus_inputs, load_canaries
 
 pytestmark = pytest.mark.slow
@@ -116,18 +116,7 @@ def _run(
     if not privacy:
         monkeypatch.setenv("REPLAYPORT__PRIVACY__ENABLED", "false")
     workdir = tmp_path / "work"
-    result = run_cli(
-        capsys,
-        "--workdir",
-        str(workdir),
-        "run",
-        "--source",
-        "files",
-        "--destination",
-        "duckdb",
-        "--path",
-        str(_inputs(tmp_path)),
-    )
+    result = run_files(capsys, workdir, _inputs(tmp_path))
     assert result.exit_code == 0, result.stderr
     return workdir, result.stdout + result.stderr
 
