@@ -202,16 +202,7 @@ def test_bad_input_is_rejected_with_reasons_and_the_run_goes_on(
 def test_missing_hash_key_is_a_clear_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = run_cli(
-        capsys,
-        "--workdir",
-        str(tmp_path / "w"),
-        "run",
-        "--source",
-        "files",
-        "--path",
-        str(_corpus_dir(tmp_path, SESSIONS[:1])),
-    )
+    result = run_files(capsys, tmp_path / "w", _corpus_dir(tmp_path, SESSIONS[:1]))
     assert result.exit_code == 2
     assert "REPLAYPORT__HASH_KEY" in result.stderr
 
@@ -219,16 +210,7 @@ def test_missing_hash_key_is_a_clear_usage_error(
 def test_missing_path_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], hash_key: str
 ) -> None:
-    result = run_cli(
-        capsys,
-        "--workdir",
-        str(tmp_path / "w"),
-        "run",
-        "--source",
-        "files",
-        "--path",
-        str(tmp_path / "nope"),
-    )
+    result = run_files(capsys, tmp_path / "w", tmp_path / "nope")
     assert result.exit_code != 0
     assert "no such file" in result.stderr
     assert "Traceback" not in result.stderr

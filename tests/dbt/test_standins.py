@@ -8,9 +8,6 @@ missing (`scripts/standins.sh`).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,20 +18,6 @@ from tests.dbt.conftest import DemoBuild
 from tests.dbt.test_build_duckdb import UNIT_TESTS
 
 pytestmark = [pytest.mark.standin, pytest.mark.timeout(600)]
-
-
-@contextmanager
-def _env(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _assert_built(result: TransformResult, progress: list[str], unit_tests: bool = True) -> None:
@@ -57,8 +40,8 @@ def test_dbt_build_on_snowflake_standin(demo_build: DemoBuild, tmp_path: Path) -
 
     with fakesnow_server(tmp_path) as port, pytest.MonkeyPatch.context() as monkeypatch:
         patch_snowflake_capabilities(monkeypatch)
-        with _env({"DESTINATION__SNOWFLAKE__CREDENTIALS": snowflake_dsn(port, "replayport")}):
-            load_from_archive(demo_build.settings, "snowflake")
+        monkeypatch.setenv("DESTINATION__SNOWFLAKE__CREDENTIALS", snowflake_dsn(port, "replayport"))
+        load_from_archive(demo_build.settings, "snowflake")
         progress: list[str] = []
         result = run_dbt(
             demo_build.settings,
