@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+from collections import Counter
 from typing import Any
 
+import pytest
+
 from replayport.privacy import PrivacyPolicy, mask_session
-from replayport.rrweb.types import SessionEvent
+from replayport.privacy.dom import DomMasker, WindowDom
+from replayport.privacy.masker import compile_policy
+from replayport.rrweb.mirror import MirrorNode, NodeMirror
+from replayport.rrweb.types import EventType, SessionEvent
+from tests.corpus import SESSIONS
+from tests.privacy.helpers import session_events
 
 
 def _el(
@@ -333,3 +342,38 @@ def test_packed_or_corrupt_events_are_not_stored() -> None:
     masked = mask_session(events, PrivacyPolicy())
     assert [e.seq for e in masked.events] == [2]
     assert masked.redactions["unmaskable_events"] == 2
+
+
+@pytest.mark.parametrize("session", SESSIONS)
+@pytest.mark.parametrize("block", [(), ("div", "svg", ".ph-no-capture")])
+def test_masking_walk_feeds_the_mirror_like_a_separate_rebuild(
+    session: str, block: tuple[str, ...]
+) -> None:
+    """The window mirror filled during the masking walk equals one rebuilt from the unmasked
+    snapshot: every node (blocked subtrees included), unmasked attributes, parent links."""
+    compiled = compile_policy(PrivacyPolicy(block_selectors=block))
+    masker = DomMasker(
+        compiled.scrubber,
+        compiled.urls,
+        mask_all_text=True,
+        mask=compiled.mask,
+        unmask=compiled.unmask,
+        block=compiled.block,
+        counts=Counter(),
+    )
+    snapshots = [e for e in session_events(session) if e.event["type"] == EventType.FULL_SNAPSHOT]
+    assert snapshots
+    for item in snapshots:
+        reference = NodeMirror(track_children=False)
+        reference.apply_full_snapshot(copy.deepcopy(item.event["data"]["node"]))
+        window = WindowDom()
+        masker.full_snapshot(item.event["data"], window)
+        assert len(window.mirror) == len(reference) > 50
+
+        def fields(node: MirrorNode) -> tuple[Any, ...]:
+            return (node.node_type, node.tag, node.attributes, node.parent)
+
+        for node_id in reference._nodes:  # noqa: SLF001 - comparing whole mirrors
+            assert fields(window.mirror.get(node_id)) == fields(reference.get(node_id))
+        if block:
+            assert window.blocked and window.hidden

@@ -153,8 +153,8 @@ class WindowDom:
     __slots__ = ("blocked", "hidden", "mirror")
 
     def __init__(self) -> None:
-        self.mirror = NodeMirror()
-        """The window's DOM as recorded (unmasked), for selector matching."""
+        self.mirror = NodeMirror(track_children=False)
+        """The window's DOM as recorded (unmasked), for selector matching (parents only)."""
         self.blocked: set[int] = set()
         """Ids of elements replaced by a blocked placeholder (they stay in the stream)."""
         self.hidden: set[int] = set()
@@ -175,6 +175,8 @@ class _Ctx(NamedTuple):
 
 
 _ROOT_CTX = _Ctx(None, False, False)
+_UNREGISTERED = object()
+"""Marks a walk position whose nodes do not enter the mirror."""
 
 
 class DomMasker:
@@ -220,8 +222,7 @@ class DomMasker:
         window.reset()
         if not isinstance(node, dict):
             return
-        window.mirror.apply_full_snapshot(node)
-        self._walk(node, _ROOT_CTX, window)
+        self._walk(node, _ROOT_CTX, window, register=True)
 
     def mutation(self, data: MutableMapping[str, Any], window: WindowDom) -> None:
         """Mask a Mutation's `adds`/`texts`/`attributes` in place, dropping blocked content."""
@@ -318,18 +319,34 @@ class DomMasker:
 
     # --- trees ----------------------------------------------------------------------------
 
-    def _walk(self, root: dict[str, Any], ctx: _Ctx, window: WindowDom) -> None:
-        """Mask a serialized subtree in place; `ctx` describes `root`'s parent."""
+    def _walk(
+        self, root: dict[str, Any], ctx: _Ctx, window: WindowDom, *, register: bool = False
+    ) -> None:
+        """Mask a serialized subtree in place; `ctx` describes `root`'s parent.
+
+        With `register`, `root` is a full snapshot's document: each node enters the window's
+        mirror (unmasked, parents first) on the way, instead of in a walk of its own.
+        """
         mirror = window.mirror
+        store = mirror.register if register else None
         block = self._block
         has_block = bool(block)
         mask_all = self._mask_all
         need_unmask, need_forced = self._need_unmask, self._need_forced
         counts = self._counts
-        stack: list[tuple[dict[str, Any], _Ctx]] = [(root, ctx)]
+        # the third item is the parent's id in the mirror; _UNREGISTERED below a node without
+        # an id (the mirror skips such subtrees) or when not registering at all
+        stack: list[tuple[dict[str, Any], _Ctx, Any]] = [
+            (root, ctx, None if register else _UNREGISTERED)
+        ]
         pop, push = stack.pop, stack.append
         while stack:
-            node, ctx = pop()
+            node, ctx, parent_id = pop()
+            if store is not None and parent_id is not _UNREGISTERED:
+                node_id = store(node, parent_id)
+                own_id = _UNREGISTERED if node_id is None else node_id
+            else:
+                own_id = _UNREGISTERED
             node_type = node.get("type")
             if node_type == 3 or node_type == 5:  # Text, Comment
                 text = node.get("textContent")
@@ -356,7 +373,7 @@ class DomMasker:
                 if has_block and block.might_match(raw_tag, attributes):
                     mirrored = mirror.get(node.get("id"))
                     if mirrored is not None and block.matches(mirrored, mirror):
-                        self._block_element(node, window)
+                        self._block_element(node, window, own_id)
                         continue
                 mirrored = mirror.get(node.get("id")) if need_unmask or need_forced else None
                 unmasked = ctx.unmasked or (need_unmask and self._unmask.matches(mirrored, mirror))
@@ -372,17 +389,24 @@ class DomMasker:
                     )
                     for child in reversed(children):
                         if isinstance(child, dict):
-                            push((child, child_ctx))
+                            push((child, child_ctx, own_id))
             elif node_type == 0:  # Document
-                for child in node.get("childNodes") or ():
+                for child in reversed(node.get("childNodes") or ()):
                     if isinstance(child, dict):
-                        push((child, ctx))
+                        push((child, ctx, own_id))
             elif node_type == 4:  # CDATA
                 text = node.get("textContent")
                 if isinstance(text, str) and text.strip():
                     node["textContent"] = mask_text(text)
 
-    def _block_element(self, node: dict[str, Any], window: WindowDom) -> None:
+    def _block_element(
+        self, node: dict[str, Any], window: WindowDom, registered: Any = _UNREGISTERED
+    ) -> None:
+        """Replace an element by rrweb's blocked placeholder; its descendants become hidden.
+
+        `registered` is the element's id when its descendants must still enter the mirror (a
+        full snapshot's walk: the mirror knows every recorded node, hidden ones included).
+        """
         attributes = node.get("attributes") if isinstance(node.get("attributes"), dict) else {}
         placeholder: dict[str, Any] = {}
         if "class" in attributes:
@@ -397,13 +421,19 @@ class DomMasker:
         children = node.get("childNodes")
         if children:
             hidden = window.hidden
-            stack = list(children)
+            store = window.mirror.register if registered is not _UNREGISTERED else None
+            stack: list[tuple[Any, Any]] = [(child, registered) for child in reversed(children)]
             while stack:
-                child = stack.pop()
+                child, parent_id = stack.pop()
                 if isinstance(child, dict):
                     if isinstance(child.get("id"), int):
                         hidden.add(child["id"])
-                    stack.extend(child.get("childNodes") or ())
+                    own_id = _UNREGISTERED
+                    if store is not None and parent_id is not _UNREGISTERED:
+                        node_id = store(child, parent_id)
+                        own_id = _UNREGISTERED if node_id is None else node_id
+                    grandchildren = child.get("childNodes") or ()
+                    stack.extend((grandchild, own_id) for grandchild in reversed(grandchildren))
         node["childNodes"] = []
         node["needBlock"] = True
         if isinstance(node.get("id"), int):

@@ -268,11 +268,12 @@ class DomIndex:
     but it never builds a mirror of the whole page: building one for every page with a click
     was the largest cost of `extract_rows`. Instead it keeps an index of the serialized nodes
     (id → node, id → parent) plus what mutations changed (children, texts, attributes), and
-    `mirror_for(node_id)` builds a small NodeMirror holding just the node, its ancestors and the
-    subtree of its element - everything `selector`, `text_of`, `element_for` and `ancestors`
-    read. Bookkeeping follows NodeMirror's rules step by step (a full snapshot resets it; removes,
-    adds, texts, attributes are applied in that order; a removed node's descendants stay
-    known), and a test checks the answers against NodeMirror on every corpus click.
+    `mirror_for(node_id)` builds a small NodeMirror holding just the node and its ancestors,
+    which learns the element's descendants only as far as `text_of` walks them - everything
+    `selector`, `text_of`, `element_for` and `ancestors` read. Bookkeeping follows
+    NodeMirror's rules step by step (a full snapshot resets it; removes, adds, texts,
+    attributes are applied in that order; a removed node's descendants stay known), and a test
+    checks the answers against NodeMirror on every corpus click.
 
     The index itself is built lazily, on the first lookup after a full snapshot; events are
     never modified.
@@ -304,34 +305,13 @@ class DomIndex:
         """A NodeMirror that answers like the full one for `node_id` and its ancestors."""
         if self.root is not None:
             self._rebuild()
-        mirror = NodeMirror()
+        mirror = _IndexedMirror(self)
         known = mirror._nodes  # noqa: SLF001 - filled directly, exactly as add_tree would
         nodes, parents = self.nodes, self.parents
-        chain: list[int] = []
         current: int | None = node_id
         while current is not None and current in nodes and current not in known:
             known[current] = self._mirror_node(current)
-            chain.append(current)
             current = parents.get(current)
-        element = next((i for i in chain if known[i].node_type == _ELEMENT), None)
-        if element is None:
-            return mirror
-        # the element's whole subtree, which text_of walks
-        stack = [element]
-        expanded = set()
-        while stack:
-            current = stack.pop()
-            if current in expanded:
-                continue
-            expanded.add(current)
-            kids = self._child_ids(current)
-            known[current].children = list(kids)
-            for child in kids:
-                if child in nodes:
-                    if child not in known:
-                        known[child] = self._mirror_node(child)
-                    stack.append(child)
-        _drop_back_edges(known, element)
         return mirror
 
     # ---- bookkeeping (NodeMirror.apply_full_snapshot / add_tree / apply_mutation)
@@ -459,30 +439,28 @@ class DomIndex:
         )
 
 
-def _drop_back_edges(known: dict[int, MirrorNode], root: int) -> None:
-    """Cut child links that lead back to an ancestor: only a damaged stream makes the DOM
-    cyclic, and NodeMirror.text_of would never return on a cycle."""
-    on_path = {root}
-    stack = [(root, iter(list(known[root].children)))]
-    done: set[int] = set()
-    back: list[tuple[int, int]] = []
-    while stack:
-        current, children = stack[-1]
-        for child in children:
-            if child not in known or child in done:
-                continue
-            if child in on_path:
-                back.append((current, child))
-                continue
-            on_path.add(child)
-            stack.append((child, iter(list(known[child].children))))
-            break
-        else:
-            stack.pop()
-            on_path.discard(current)
-            done.add(current)
-    for parent, child in back:
-        known[parent].children = [c for c in known[parent].children if c != child]
+class _IndexedMirror(NodeMirror):
+    """A NodeMirror over a `DomIndex` that learns children only when `text_of` walks them.
+
+    Expanding a clicked element's whole subtree up front cost most of `extract_rows` for clicks
+    on large containers, while `text_of` stops after 200 characters.
+    """
+
+    def __init__(self, index: DomIndex) -> None:
+        super().__init__()
+        self._index = index
+        self._expanded: set[int] = set()
+
+    def _children_of(self, node: MirrorNode) -> list[int]:
+        if node.id not in self._expanded:
+            self._expanded.add(node.id)
+            index, known = self._index, self._nodes
+            kids = index._child_ids(node.id)  # noqa: SLF001 - the index this mirror reads
+            for child in kids:
+                if child in index.nodes and child not in known:
+                    known[child] = index._mirror_node(child)  # noqa: SLF001
+            node.children = list(kids)
+        return node.children
 
 
 class _Window:

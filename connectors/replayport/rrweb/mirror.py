@@ -54,8 +54,11 @@ class MirrorNode:
 class NodeMirror:
     """id → node for one window; feed it events in order with `apply_event`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, track_children: bool = True) -> None:
         self._nodes: dict[int, MirrorNode] = {}
+        self.track_children = track_children
+        """False keeps no child lists (`text_of` then sees no descendants): selector matching
+        needs only parents, and sibling bookkeeping is most of the cost of a rebuild."""
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -77,23 +80,13 @@ class NodeMirror:
         """Add a serialized node and its descendants under `parent` (before `next_id` if known)."""
         stack: list[tuple[Mapping[str, Any], int | None, int | None]] = [(node, parent, next_id)]
         nodes = self._nodes
+        track = self.track_children
         while stack:
             current, parent_id, before = stack.pop()
-            node_id = current.get("id")
-            if not isinstance(node_id, int):
+            node_id = self._store(current, parent_id)
+            if node_id is None:
                 continue
-            node_type = current.get("type")
-            attributes = current.get("attributes")
-            mirrored = MirrorNode(
-                node_id,
-                node_type if isinstance(node_type, int) else -1,
-                current.get("tagName") if node_type == NodeType.ELEMENT else None,
-                dict(attributes) if isinstance(attributes, dict) else None,
-                parent_id,
-                current.get("textContent") if node_type == NodeType.TEXT else None,
-            )
-            nodes[node_id] = mirrored
-            parent_node = nodes.get(parent_id) if parent_id is not None else None
+            parent_node = nodes.get(parent_id) if parent_id is not None and track else None
             if parent_node is not None:
                 siblings = parent_node.children
                 if before is not None and before in siblings:
@@ -108,6 +101,40 @@ class NodeMirror:
                     if isinstance(child, dict):
                         stack.append((child, node_id, None))
 
+    def register(self, node: Mapping[str, Any], parent: int | None) -> int | None:
+        """Add one serialized node (not its children) as the last child of `parent`.
+
+        For walkers that visit every node anyway (privacy's masking walk): feeding the mirror
+        on the way saves a second walk. Parents must be registered before their children.
+
+        Returns:
+            The node's id, or None when it has none - then, as in `add_tree`, its descendants
+            must not be registered either.
+        """
+        node_id = self._store(node, parent)
+        if node_id is not None and self.track_children and parent is not None:
+            parent_node = self._nodes.get(parent)
+            if parent_node is not None:
+                parent_node.children.append(node_id)
+        return node_id
+
+    def _store(self, node: Mapping[str, Any], parent: int | None) -> int | None:
+        node_id = node.get("id")
+        if not isinstance(node_id, int):
+            return None
+        node_type = node.get("type")
+        attributes = node.get("attributes")
+        self._nodes[node_id] = MirrorNode(
+            node_id,
+            node_type if isinstance(node_type, int) else -1,
+            node.get("tagName") if node_type == NodeType.ELEMENT else None,
+            # a copy: the caller may mask the serialized attributes in place afterwards
+            dict(attributes) if isinstance(attributes, dict) else None,
+            parent,
+            node.get("textContent") if node_type == NodeType.TEXT else None,
+        )
+        return node_id
+
     def apply_mutation(self, data: Mapping[str, Any]) -> None:
         """Apply an IncrementalSnapshot Mutation's `removes`, `adds`, `texts` and `attributes`."""
         nodes = self._nodes
@@ -115,7 +142,7 @@ class NodeMirror:
             if not isinstance(removal, Mapping):
                 continue
             node = nodes.pop(removal.get("id"), None)  # type: ignore[arg-type]
-            if node is not None and node.parent is not None:
+            if node is not None and node.parent is not None and self.track_children:
                 parent = nodes.get(node.parent)
                 if parent is not None and node.id in parent.children:
                     parent.children.remove(node.id)
@@ -184,6 +211,10 @@ class NodeMirror:
                 break
         return " > ".join(reversed(parts))
 
+    def _children_of(self, node: MirrorNode) -> list[int]:
+        """The node's child ids (a hook for mirrors that learn children on demand)."""
+        return node.children
+
     def text_of(self, node_id: int | None, limit: int = _TEXT_LIMIT) -> str | None:
         """An element's descendant text, whitespace-collapsed, capped at `limit` characters."""
         element = self.element_for(node_id)
@@ -204,6 +235,6 @@ class NodeMirror:
                 pieces.append(node.text)
                 size += len(node.text)
             elif node.tag not in ("script", "style"):
-                stack.extend(reversed(node.children))
+                stack.extend(reversed(self._children_of(node)))
         text = " ".join(" ".join(pieces).split())
         return text[:limit] if text else None
