@@ -197,7 +197,7 @@ def _replay_events(events: list[SessionEvent], constants: dict[str, object]) -> 
     stamps: list[int | None] = [None] * n
     types: list[int | None] = [None] * n
     sources: list[int | None] = [None] * n
-    datas: list[str] = [""] * n
+    datas: list[bytes] = [b""] * n
     sizes: list[int] = [0] * n
     dumps = orjson.dumps
     for i, (seq, window_id, event) in enumerate(events):
@@ -212,7 +212,7 @@ def _replay_events(events: list[SessionEvent], constants: dict[str, object]) -> 
             sources[i] = source if isinstance(source, int) else None
         encoded = dumps(data)
         sizes[i] = len(encoded)
-        datas[i] = encoded.decode()
+        datas[i] = encoded
     schema = SCHEMAS["replay_events"]
     columns: dict[str, pa.Array] = {
         "seq": pa.array(seqs, pa.int64()),
@@ -220,7 +220,9 @@ def _replay_events(events: list[SessionEvent], constants: dict[str, object]) -> 
         "ts": ms_to_timestamps(stamps),
         "event_type": pa.array(types, pa.int16()),
         "source": pa.array(sources, pa.int16()),
-        "data": pa.array(datas, pa.string()),
+        # orjson writes UTF-8: casting the bytes validates them in C, ~8x faster than making
+        # a Python str of every event first
+        "data": pa.array(datas, pa.binary()).cast(pa.string()),
         "data_bytes": pa.array(sizes, pa.int64()),
     }
     arrays = [

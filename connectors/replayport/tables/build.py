@@ -29,8 +29,8 @@ def constant_column(value: Any, type_: pa.DataType, length: int) -> pa.Array:
     if value is None:
         return pa.nulls(length, type_)
     if pa.types.is_timestamp(type_) and isinstance(value, int | float):
-        return ms_to_timestamps([value] * length)
-    return pa.array([value] * length, type=type_)
+        return pa.repeat(ms_to_timestamps([value])[0], length)
+    return pa.repeat(pa.scalar(value, type=type_), length)
 
 
 def _column(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
