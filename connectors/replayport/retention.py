@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -142,7 +143,7 @@ def retention_days() -> int | None:
     """
     import dlt
 
-    value = dlt.config.get("replayport.retention_days")
+    value: Any = dlt.config.get("replayport.retention_days")
     if value is None or value == "":
         return None
     try:

@@ -407,7 +407,8 @@ class DomMasker:
         `registered` is the element's id when its descendants must still enter the mirror (a
         full snapshot's walk: the mirror knows every recorded node, hidden ones included).
         """
-        attributes = node.get("attributes") if isinstance(node.get("attributes"), dict) else {}
+        raw = node.get("attributes")
+        attributes: dict[str, Any] = raw if isinstance(raw, dict) else {}
         placeholder: dict[str, Any] = {}
         if "class" in attributes:
             placeholder["class"] = attributes["class"]

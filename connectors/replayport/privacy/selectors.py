@@ -163,7 +163,9 @@ def parse_selector(text: str, setting: str = "selector") -> list[Selector]:
 def _split_list(text: str, setting: str) -> list[str]:
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(f"{setting}: empty CSS selector")
-    parts, depth, quote, current = [], 0, "", []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for char in text:
         if quote:
             if char == quote:

@@ -35,7 +35,13 @@ import orjson
 from replayport.errors import DecodeError, InputError
 from replayport.rejects import Reject
 from replayport.rrweb.packed import DEFAULT_MAX_EVENT_BYTES, unpack_event
-from replayport.rrweb.types import DecodedStream, EventType, IncrementalSource, TEvent
+from replayport.rrweb.types import (
+    DecodedStream,
+    EventType,
+    IncrementalSource,
+    PersonMeta,
+    TEvent,
+)
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
@@ -108,7 +114,7 @@ class ExportedRecording:
     version: str
     """`2022-12-02`, `2023-04-28`, or `rrweb` for a bare event array."""
     session_id: str | None
-    person: dict[str, Any] | None
+    person: PersonMeta | None
     stream: DecodedStream
 
 
@@ -120,7 +126,7 @@ class DecodedInput:
     stream: DecodedStream
     session_id: str | None = None
     """Known only when the file carries it (exports: `data.id` or the export file name)."""
-    person: dict[str, Any] | None = None
+    person: PersonMeta | None = None
     version: str | None = None
     """Export version, for `kind == "export"`."""
     gzipped: bool = False

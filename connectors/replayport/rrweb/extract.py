@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 from urllib.parse import urlsplit
 
 import orjson
@@ -651,7 +651,7 @@ def extract_rows(
     rage, dead, error = frustration.rage, frustration.dead, frustration.error
     clicks = rows.clicks
     for index, fields in enumerate(pending_clicks):
-        clicks.append(Click(*fields, index in rage, index in dead, index in error))
+        clicks.append(Click._make((*fields, index in rage, index in dead, index in error)))
 
     stats.event_count = len(events)
     stats.window_count = len(windows)
@@ -954,7 +954,7 @@ def _int_key(value: Any) -> int | None:
     return value if type(value) is int else None
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return type(value) is int or (type(value) is float and math.isfinite(value))
 
 

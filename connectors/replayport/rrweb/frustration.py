@@ -90,7 +90,7 @@ DEFAULT_THRESHOLDS = FrustrationThresholds()
 class ClickCandidate(NamedTuple):
     """What frustration detection needs to know about one `clicks` row."""
 
-    index: int
+    row: int
     """Position of the row in the session's click list."""
     seq: int
     window_id: str
@@ -180,7 +180,7 @@ def detect_frustration(
         _errors(presses, window_signals, thresholds, result)
         _pair_touches(rows, thresholds, result)
     # counted on Click rows only: a tap's TouchEnd row shares its Click's flags
-    pressed = {click.index for click in clicks if click.interaction == "click"}
+    pressed = {click.row for click in clicks if click.interaction == "click"}
     result.dead_click_count = len(result.dead & pressed)
     result.error_click_count = len(result.error & pressed)
     return result
@@ -206,9 +206,9 @@ def _rage(
             if len(burst) == thresholds.rage_click_count and click.rage_eligible:
                 counted = True
                 result.rage_click_count += 1
-                result.rage.update(member.index for member in burst)
+                result.rage.update(member.row for member in burst)
             elif counted:
-                result.rage.add(click.index)
+                result.rage.add(click.row)
         else:
             burst = [click]
             counted = False
@@ -242,7 +242,7 @@ def _dead(
             or _input_on_node(signals.inputs, click, thresholds.dead_click_input_ms)
         ):
             continue
-        result.dead.add(click.index)
+        result.dead.add(click.row)
 
 
 def _input_on_node(inputs: Timeline, click: ClickCandidate, limit: float) -> bool:
@@ -270,15 +270,15 @@ def _errors(
             continue
         click = presses[position]
         if error_ts - click.ts <= thresholds.error_click_ms:
-            result.error.add(click.index)
+            result.error.add(click.row)
 
 
 def _pair_touches(
     rows: list[ClickCandidate], thresholds: FrustrationThresholds, result: FrustrationResult
 ) -> None:
     """Give a TouchEnd row the flags of the Click it produced (same node, next click row)."""
-    for position, row in enumerate(rows):
-        if row.interaction != "touch":
+    for position, touch in enumerate(rows):
+        if touch.interaction != "touch":
             continue
         for following in rows[position + 1 :]:
             if following.interaction == "touch":
@@ -286,13 +286,13 @@ def _pair_touches(
             if following.interaction != "click":
                 continue
             if (
-                following.node_id == row.node_id
-                and following.ts - row.ts <= thresholds.rage_click_timeout_ms
+                following.node_id == touch.node_id
+                and following.ts - touch.ts <= thresholds.rage_click_timeout_ms
             ):
-                if following.index in result.rage:
-                    result.rage.add(row.index)
-                if following.index in result.dead:
-                    result.dead.add(row.index)
-                if following.index in result.error:
-                    result.error.add(row.index)
+                if following.row in result.rage:
+                    result.rage.add(touch.row)
+                if following.row in result.dead:
+                    result.dead.add(touch.row)
+                if following.row in result.error:
+                    result.error.add(touch.row)
             break

@@ -163,10 +163,10 @@ def archive_payments(
 
 def _stripe_client() -> StripeClient:
     """A client from dlt config: `SOURCES__STRIPE__API_KEY`, `SOURCES__STRIPE__BASE_URL`."""
-    key = dlt.secrets.get("sources.stripe.api_key")
+    key: Any = dlt.secrets.get("sources.stripe.api_key")
     if not key:
         raise ConfigError("no Stripe key: set SOURCES__STRIPE__API_KEY (a restricted read key)")
-    base_url = dlt.config.get("sources.stripe.base_url") or STRIPE_API
+    base_url: Any = dlt.config.get("sources.stripe.base_url") or STRIPE_API
     return StripeClient(str(key), str(base_url))
 
 

@@ -82,7 +82,7 @@ def extract_posthog(
     Returns:
         Chunks written and the ids deleted upstream.
     """
-    configured = dlt.config.get(f"sources.{SECTION}.chunk_recordings")
+    configured: Any = dlt.config.get(f"sources.{SECTION}.chunk_recordings")
     chunk = max(1, int(configured)) if configured else chunk
     ctx = run.processing_context(hash_key, policy)
     archive = Archive(run.settings)

@@ -375,4 +375,6 @@ def _candidates(
 
 def _settled(meta: RecordingMeta, cutoff: datetime) -> bool:
     start = meta.get("start_time")
-    return bool(start) and parse_time(start) < cutoff and not meta.get("ongoing")
+    if not start:
+        return False
+    return parse_time(start) < cutoff and not meta.get("ongoing")

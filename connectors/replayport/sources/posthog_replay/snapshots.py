@@ -263,7 +263,7 @@ class RecordingFetcher:
                 self.client.metrics.add("api_retries")
             lo, hi = missing[0].key, missing[-1].key
             span = [b for b in wanted if lo <= b.key <= hi]
-            params = {
+            params: dict[str, str | int | float | bool | None] = {
                 "source": SOURCE_BLOB_V2,
                 "start_blob_key": lo,
                 "end_blob_key": hi,
