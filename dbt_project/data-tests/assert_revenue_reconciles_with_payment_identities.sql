@@ -1,7 +1,7 @@
 -- Revenue (successful payments) is the same whichever table an analyst sums:
--- the loaded payment_identities, fct_session_payments and dim_users; and the
--- revenue attributed to sessions is the same in fct_sessions and
--- fct_session_payments.
+-- the loaded payment_identities and fct_session_payments (every currency), and
+-- dim_users (the `revenue_currency` only); and the revenue attributed to
+-- sessions is the same in fct_sessions and fct_session_payments.
 with
 
 payment_identities as (
@@ -36,13 +36,19 @@ totals as (
             where lower(status) = 'succeeded'
         ) as loaded_revenue,
         (
+            select coalesce(sum(amount), 0) from payment_identities
+            where
+                lower(status) = 'succeeded'
+                and lower(currency) = lower('{{ var("revenue_currency") }}')
+        ) as loaded_reporting_revenue,
+        (
             select coalesce(sum(revenue), 0) from session_payments
         ) as session_payments_revenue,
         (
             select coalesce(sum(lifetime_revenue), 0) from users
         ) as users_revenue,
         (
-            select coalesce(sum(revenue), 0) from session_payments
+            select coalesce(sum(reporting_revenue), 0) from session_payments
             where is_attributed
         ) as attributed_revenue,
         (
@@ -54,5 +60,5 @@ totals as (
 select * from totals
 where
     abs(loaded_revenue - session_payments_revenue) > 0.005
-    or abs(loaded_revenue - users_revenue) > 0.005
+    or abs(loaded_reporting_revenue - users_revenue) > 0.005
     or abs(attributed_revenue - sessions_revenue) > 0.005

@@ -51,7 +51,16 @@ payments_per_user as (
         max(payments.email_hash) as email_hash,
         max(payments.customer_id_hash) as customer_id_hash,
         sum(case when payments.is_succeeded then 1 else 0 end) as payment_count,
-        sum(payments.revenue) as lifetime_revenue,
+        sum(payments.reporting_revenue) as lifetime_revenue,
+        sum(
+            case
+                when
+                    payments.is_succeeded
+                    and not payments.is_in_revenue_currency
+                    then 1
+                else 0
+            end
+        ) as other_currency_payment_count,
         max(
             case when payments.is_succeeded then payments.created_at end
         ) as last_paid_at,
@@ -148,6 +157,9 @@ rolled_up as (
         coalesce(sessions_per_user.rage_click_count, 0) as rage_click_count,
         coalesce(sessions_per_user.frustration_score, 0) as frustration_score,
         coalesce(payments_per_user.payment_count, 0) as payment_count,
+        coalesce(
+            payments_per_user.other_currency_payment_count, 0
+        ) as other_currency_payment_count,
         coalesce(
             payments_per_user.lifetime_revenue,
             cast(0 as {{ dbt.type_numeric() }})

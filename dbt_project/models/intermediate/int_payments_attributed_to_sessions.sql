@@ -65,11 +65,13 @@ attributed as (
         payments.payment_source,
         payments.amount,
         payments.revenue,
+        payments.reporting_revenue,
         {{ seconds_between(
             'last_touch_sessions.session_started_at',
             'payments.created_at'
         ) }} as seconds_after_session_start,
         payments.is_succeeded,
+        payments.is_in_revenue_currency,
         coalesce(
             last_touch_sessions.session_id is not null, false
         ) as is_attributed,

@@ -22,6 +22,7 @@ final as (
         frustration_score,
         payment_count,
         lifetime_revenue,
+        other_currency_payment_count,
         has_console_errors,
         has_paid,
         has_paid_again_within_window,

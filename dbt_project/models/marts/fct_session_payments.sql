@@ -29,11 +29,13 @@ payments_joined_to_sessions as (
         sessions.device_type as session_device_type,
         payments.amount,
         payments.revenue,
+        payments.reporting_revenue,
         payments.seconds_after_session_start,
         sessions.frustration_score as session_frustration_score,
         sessions.console_error_count as session_console_error_count,
         sessions.rage_click_count as session_rage_click_count,
         payments.is_succeeded,
+        payments.is_in_revenue_currency,
         payments.is_attributed,
         coalesce(
             sessions.has_console_errors, false

@@ -21,7 +21,12 @@ payments_per_session as (
         sum(
             case when is_succeeded then 1 else 0 end
         ) as attributed_payment_count,
-        sum(revenue) as attributed_revenue
+        sum(reporting_revenue) as attributed_revenue,
+        sum(
+            case
+                when is_succeeded and not is_in_revenue_currency then 1 else 0
+            end
+        ) as attributed_other_currency_payment_count
 
     from payments
     where is_attributed
@@ -40,6 +45,9 @@ sessions_joined_to_payments as (
             payments_per_session.attributed_revenue,
             cast(0 as {{ dbt.type_numeric() }})
         ) as attributed_revenue,
+        coalesce(
+            payments_per_session.attributed_other_currency_payment_count, 0
+        ) as attributed_other_currency_payment_count,
         coalesce(
             payments_per_session.attributed_payment_count > 0, false
         ) as has_attributed_payment

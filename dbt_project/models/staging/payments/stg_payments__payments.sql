@@ -28,9 +28,19 @@ renamed as (
                 then cast(amount as {{ dbt.type_numeric() }})
             else cast(0 as {{ dbt.type_numeric() }})
         end as revenue,
+        case
+            when
+                lower(status) = 'succeeded'
+                and lower(currency) = lower('{{ var("revenue_currency") }}')
+                then cast(amount as {{ dbt.type_numeric() }})
+            else cast(0 as {{ dbt.type_numeric() }})
+        end as reporting_revenue,
 
         ---------- booleans
         coalesce(lower(status) = 'succeeded', false) as is_succeeded,
+        coalesce(
+            lower(currency) = lower('{{ var("revenue_currency") }}'), false
+        ) as is_in_revenue_currency,
 
         ---------- timestamps
         created_at,
