@@ -71,21 +71,42 @@ class Settings:
 _RUNTIME_DEFAULTS = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    # dlt buffers up to 5000 items per table before writing; one item is a whole session's
-    # table (archive) or a 50k-row batch (warehouse load), so the default would hold every
-    # session of a chunk, or a whole table, in memory
+    # dlt buffers up to 5000 items (rows, for Arrow items) per table before writing; one item
+    # is a whole session's table (archive) or a bounded batch (warehouse load), so the default
+    # would hold every session of a chunk in memory
     "DATA_WRITER__BUFFER_MAX_ITEMS": "8",
 }
 
 
 def apply_runtime_defaults() -> None:
-    """Defaults for dlt/dbt that replayport relies on; values already set by the user win."""
+    """Defaults for dlt, dbt and pyarrow that replayport relies on; the user's settings win."""
     for name, value in _RUNTIME_DEFAULTS.items():
         os.environ.setdefault(name, value)
+    _use_releasing_arrow_pool()
+
+
+def _use_releasing_arrow_pool() -> None:
+    """Arrow buffers from jemalloc rather than pyarrow's default mimalloc, unless the user chose
+    a pool with pyarrow's own `ARROW_DEFAULT_MEMORY_POOL` (`jemalloc`, `mimalloc`, `system`).
+
+    With mimalloc, freed Arrow memory stayed resident and a long run's memory crept up chunk
+    after chunk (every dlt step runs in fresh worker threads); measured, a 640-session `run`
+    peaked 150 MB higher than with jemalloc, which returns freed pages to the OS over time.
+    Where the wheel has no jemalloc, pyarrow's default stays.
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    import pyarrow as pa
+
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # built without jemalloc (e.g. some non-Linux wheels)
+        return
+    pa.set_memory_pool(pool)
 
 
 def _config_value(key: str) -> Any:
-    value = dlt.config.get(key)
+    value: Any = dlt.config.get(key)
     if value is None:
         value = dlt.secrets.get(key)
     return value
@@ -99,7 +120,7 @@ def section_values(section: str, names: list[str]) -> dict[str, Any]:
     """
     values: dict[str, Any] = {}
     for name in names:
-        value = dlt.config.get(f"replayport.{section}.{name}")
+        value: Any = dlt.config.get(f"replayport.{section}.{name}")
         if value is None:
             continue
         if isinstance(value, str):

@@ -12,19 +12,39 @@ Credentials resolve the dlt way (`DESTINATION__POSTGRES__CREDENTIALS`, `[destina
 .credentials]`, …). replayport's own knobs live under `[replayport.warehouse]`:
 `max_value_bytes` (override the limit for every destination) and `staging_url` (an `s3://` URL
 Redshift stages its files in; credentials from `[destination.filesystem.credentials]`).
+
+DuckDB runs inside the replayport process, so its memory is replayport's: left alone its buffer
+pool may grow to 80% of RAM while a load stages and merges the archive's rows. replayport caps
+it (`[replayport.warehouse] duckdb_memory_limit`, default `DUCKDB_MEMORY_LIMIT`; `none` restores
+DuckDB's own default) and DuckDB spills what does not fit to its temp directory,
+`<workdir>/replayport.duckdb.tmp` by default (`duckdb_temp_directory`); `duckdb_threads`
+(default `DUCKDB_THREADS`; `none` for DuckDB's one per core) goes with it. Raise both together
+for big first loads on a big machine. Settings given the dlt way in
+`[destination.duckdb.credentials] global_config` win over these.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import dlt
+import orjson
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from replayport.config import Settings, section_values
 from replayport.errors import ConfigError
 
-__all__ = ["DESTINATIONS", "MAX_VALUE_BYTES", "DestinationSetup", "destination_setup"]
+__all__ = [
+    "DESTINATIONS",
+    "DUCKDB_MEMORY_LIMIT",
+    "DUCKDB_THREADS",
+    "MAX_VALUE_BYTES",
+    "DestinationSetup",
+    "destination_setup",
+    "duckdb_settings",
+]
 
 DESTINATIONS = ("duckdb", "postgres", "snowflake", "bigquery", "redshift")
 
@@ -36,6 +56,16 @@ MAX_VALUE_BYTES: dict[str, int | None] = {
     "redshift": 65_535,
 }
 """The largest UTF-8 string value each warehouse holds; larger values stay in the archive only."""
+
+DUCKDB_MEMORY_LIMIT = "128MB"
+"""DuckDB's `memory_limit` for loads unless configured: its buffer pool spills past this, so a
+load's memory does not grow with the archive. Any DuckDB size (`"1GB"`, `"70%"`)."""
+DUCKDB_THREADS = 1
+"""DuckDB's `threads` for loads unless configured. What DuckDB allocates outside its buffer pool
+(which `memory_limit` does not cover) grows with its threads, and a small limit shared by many
+threads leaves each too little; the load's SQL is light (measured: no slower on one thread than
+on two)."""
+_DUCKDB_OPTIONS = ("duckdb_memory_limit", "duckdb_threads", "duckdb_temp_directory")
 
 _FILE_FORMATS: dict[str, str | None] = {
     "duckdb": "parquet",
@@ -69,13 +99,16 @@ def destination_setup(settings: Settings, name: str) -> DestinationSetup:
     """
     if name not in DESTINATIONS:
         raise ConfigError(f"unknown destination `{name}`; choose one of {', '.join(DESTINATIONS)}")
-    options = section_values("warehouse", ["max_value_bytes", "staging_url"])
+    options = section_values("warehouse", ["max_value_bytes", "staging_url", *_DUCKDB_OPTIONS])
     limit = _limit(name, options.get("max_value_bytes"))
     file_format = _FILE_FORMATS[name]
     staging = None
     if name == "duckdb":
         settings.workdir.mkdir(parents=True, exist_ok=True)
-        destination: Any = dlt.destinations.duckdb(credentials=str(settings.duckdb_path))
+        credentials = DuckDbCredentials(
+            str(settings.duckdb_path), global_config=duckdb_settings(options)
+        )
+        destination: Any = dlt.destinations.duckdb(credentials=credentials)
     else:
         destination = getattr(dlt.destinations, name)()
     staging_url = options.get("staging_url")
@@ -87,6 +120,49 @@ def destination_setup(settings: Settings, name: str) -> DestinationSetup:
         staging = dlt.destinations.filesystem(bucket_url=str(staging_url))
         file_format = "parquet"
     return DestinationSetup(name, destination, file_format, staging, limit)
+
+
+def duckdb_settings(options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """DuckDB settings for a load: replayport's caps, then dlt's `global_config` on top.
+
+    Args:
+        options: `[replayport.warehouse]` values (read from the configuration when None).
+
+    Raises:
+        ConfigError: a setting of the wrong type.
+    """
+    if options is None:
+        options = section_values("warehouse", list(_DUCKDB_OPTIONS))
+    config: dict[str, Any] = {}
+    limit = options.get("duckdb_memory_limit", DUCKDB_MEMORY_LIMIT)
+    if limit is not None and str(limit).strip().lower() not in ("", "none"):
+        config["memory_limit"] = str(limit).strip()
+    threads = options.get("duckdb_threads", DUCKDB_THREADS)
+    if threads is not None and str(threads).strip().lower() not in ("", "none"):
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ConfigError(
+                "replayport.warehouse.duckdb_threads must be a positive whole number or none"
+            )
+        config["threads"] = threads
+    temp_directory = options.get("duckdb_temp_directory")
+    if temp_directory:
+        config["temp_directory"] = str(temp_directory)
+    return {**config, **_dlt_global_config()}
+
+
+def _dlt_global_config() -> dict[str, Any]:
+    """`[destination.duckdb.credentials] global_config`, dlt's own key, if set."""
+    value: Any = dlt.config.get("destination.duckdb.credentials.global_config")
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            value = None
+    if not isinstance(value, Mapping):
+        raise ConfigError("destination.duckdb.credentials.global_config must be a table or object")
+    return dict(value)
 
 
 def _limit(name: str, override: Any) -> int | None:

@@ -5,21 +5,34 @@ a warehouse costs no API budget. Each table is read incrementally on the time it
 archived (`extracted_at`, `ended_at` for runs, `created_at` for rejects), per destination.
 String values larger than the warehouse holds are loaded as NULL with a pointer to the archive
 (`replayport.warehouse.limits`) and counted.
+
+Memory stays bounded whatever the archive holds: each table is read in batches of at most
+`[replayport.warehouse] read_batch_rows` rows (default `READ_BATCH_ROWS`) and, sliced further,
+`read_batch_bytes` bytes (default `READ_BATCH_BYTES`), one archive file at a time (pyarrow's
+scanner over the whole table reads ahead across files and held nearly all of it while dlt
+wrote); DuckDB's own memory is capped too (`replayport.warehouse.destinations`). Rows read from
+the archive are unique per primary key (the archive is upserted), so the merge is declared
+deduplicated: dlt then skips the `ROW_NUMBER()` window over the whole staging table, a blocking
+operator that held every staged row, `replay_events.data` included, in memory at once.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
+from dlt.common.destination import TLoaderFileFormat
 from dlt.common.pipeline import LoadInfo
+from dlt.common.schema.typing import TDeleteInsertStrategyDict
 
 from replayport.archive.erasures import ERASURES_TABLE
 from replayport.archive.store import ARCHIVE_DATASET, ARCHIVE_KEYS, ARCHIVE_SCHEMAS, Archive
-from replayport.config import Settings
+from replayport.config import Settings, section_values
 from replayport.errors import ConfigError, WarehouseError
 from replayport.metrics import RunMetrics
 from replayport.tables.schemas import CONTRACT_TABLES
@@ -30,6 +43,8 @@ from replayport.warehouse.limits import CutCounter, fit_to_limit, warehouse_sche
 __all__ = [
     "DESTINATIONS",
     "LOAD_TABLES",
+    "READ_BATCH_BYTES",
+    "READ_BATCH_ROWS",
     "WAREHOUSE_DATASET",
     "load_from_archive",
     "loaded_destinations",
@@ -56,7 +71,17 @@ _CURSORS = {
     "_replayport_deletions": "deleted_at",
     ERASURES_TABLE: "completed_at",
 }
-_BATCH_ROWS = 50_000
+READ_BATCH_ROWS = 10_000
+"""Rows per batch read from the archive (`[replayport.warehouse] read_batch_rows`)."""
+READ_BATCH_BYTES = 16 * 2**20
+"""Bytes per batch handed to dlt (`[replayport.warehouse] read_batch_bytes`): larger batches
+are sliced, so a few huge `replay_events.data` values cannot make one batch huge."""
+_MERGE: TDeleteInsertStrategyDict = {
+    "disposition": "merge",
+    "strategy": "delete-insert",
+    "deduplicated": True,
+}
+"""The archive holds each key once, so dlt need not deduplicate the staged rows."""
 _LAG_SECONDS = 3600
 """Each load re-reads the last hour before its cursor: rows committed late by a concurrent
 writer (several extract tasks can share one archive) are still picked up; the merge on primary
@@ -86,14 +111,61 @@ def loaded_destinations(settings: Settings) -> list[str]:
     ]
 
 
+def read_batch_limits() -> tuple[int, int]:
+    """`(rows, bytes)` per batch read from the archive, from `[replayport.warehouse]`.
+
+    Raises:
+        ConfigError: a limit that is not a positive whole number.
+    """
+    options = section_values("warehouse", ["read_batch_rows", "read_batch_bytes"])
+    limits = []
+    for name, default in (
+        ("read_batch_rows", READ_BATCH_ROWS),
+        ("read_batch_bytes", READ_BATCH_BYTES),
+    ):
+        value = options.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"replayport.warehouse.{name} must be a positive whole number")
+        limits.append(value)
+    return limits[0], limits[1]
+
+
+def bounded_batches(
+    dataset: ds.Dataset, row_filter: Any, max_rows: int, max_bytes: int
+) -> Iterator[pa.RecordBatch]:
+    """The rows of `dataset` in batches of at most `max_rows` rows and (but for single rows
+    larger than that) `max_bytes` bytes, one file at a time.
+
+    Scanning the whole dataset at once lets pyarrow's threaded scanner read ahead across files
+    whatever `batch_readahead`/`fragment_readahead` say (measured: 110 MB of 129 MB of
+    `replay_events` held while the consumer was slower than the reader); file by file, it holds
+    at most one file's row group.
+    """
+    for fragment in dataset.get_fragments(filter=row_filter):
+        batches = fragment.to_batches(
+            schema=dataset.schema, filter=row_filter, batch_size=max_rows, batch_readahead=1
+        )
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            pieces = math.ceil(batch.nbytes / max_bytes)
+            if pieces <= 1:
+                yield batch
+                continue
+            step = math.ceil(batch.num_rows / pieces)
+            for start in range(0, batch.num_rows, step):
+                yield batch.slice(start, step)
+
+
 def _archive_resource(archive: Archive, table: str, max_bytes: int | None, cuts: CutCounter) -> Any:
     cursor_column = _CURSORS.get(table, "extracted_at")
+    batch_rows, batch_bytes = read_batch_limits()
 
     @dlt.resource(
         name=table,
         table_name=table,
         primary_key=list(ARCHIVE_KEYS[table]),
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition=_MERGE,
         columns=_column_hints(table),
     )
     def rows(
@@ -112,10 +184,9 @@ def _archive_resource(archive: Archive, table: str, max_bytes: int | None, cuts:
         start = archived_at.start_value
         row_filter = pc.field(cursor_column) >= start if start is not None else None
         uri = archive.safe_table_uri(table)
-        for batch in dataset.to_batches(filter=row_filter, batch_size=_BATCH_ROWS):
-            if batch.num_rows:
-                arrow = pa.Table.from_batches([batch]).cast(ARCHIVE_SCHEMAS[table])
-                yield fit_to_limit(table, arrow, max_bytes, uri, cuts)
+        for batch in bounded_batches(dataset, row_filter, batch_rows, batch_bytes):
+            arrow = pa.Table.from_batches([batch]).cast(ARCHIVE_SCHEMAS[table])
+            yield fit_to_limit(table, arrow, max_bytes, uri, cuts)
 
     return rows
 
@@ -176,7 +247,9 @@ def load_from_archive(
     pipeline = warehouse_pipeline(settings, destination)
     _forget_loaded_rows()
     try:
-        info = pipeline.run(source, loader_file_format=setup.loader_file_format)
+        # None (dlt's own default, though its signature omits it) lets dlt pick the format
+        file_format = cast("TLoaderFileFormat", setup.loader_file_format)
+        info = pipeline.run(source, loader_file_format=file_format)
     except ConfigError:
         raise
     except Exception as exc:  # dlt wraps every failure in PipelineStepFailed
