@@ -17,7 +17,8 @@ def storage_options_for(url: str) -> dict[str, str]:
     """deltalake `storage_options` for `url`, from dlt's filesystem destination configuration."""
     from dlt.common.libs.deltalake import deltalake_storage_options
 
-    config = dlt.destinations.filesystem(bucket_url=url).configuration(None, accept_partial=True)
+    destination = dlt.destinations.filesystem(bucket_url=url)
+    config = destination.configuration(destination.spec(), accept_partial=True)
     options = deltalake_storage_options(config.credentials, config.deltalake_storage_options)
     if url.startswith(("s3://", "s3a://")):
         keys = {key.lower() for key in options}
