@@ -220,9 +220,10 @@ def _replay_events(events: list[SessionEvent], constants: dict[str, object]) -> 
         "ts": ms_to_timestamps(stamps),
         "event_type": pa.array(types, pa.int16()),
         "source": pa.array(sources, pa.int16()),
-        # orjson writes UTF-8: casting the bytes validates them in C, ~8x faster than making
-        # a Python str of every event first
-        "data": pa.array(datas, pa.binary()).cast(pa.string()),
+        # orjson always writes valid UTF-8, so the binary array is viewed as strings without a
+        # copy: ~8x faster than a Python str per event, and no second copy of the largest
+        # column of the largest session (a validating cast doubled that session's peak)
+        "data": pa.array(datas, pa.binary()).view(pa.string()),
         "data_bytes": pa.array(sizes, pa.int64()),
     }
     arrays = [
