@@ -281,14 +281,29 @@ def extract_files(
             return iter(())
         return process_all(raw)
 
+    # recordings archived before may now yield fewer rows; only those can leave stale ones
+    archived = archive.session_ids() if archive.has_table("sessions") else set()
+    written: list[str] = []
+
+    def process_and_note(raw: RawRecording) -> Iterator[Any]:
+        produced = False
+        for item in process(raw):
+            produced = True
+            yield item
+        # a recording that failed this time keeps its archived rows
+        if produced:
+            written.append(raw.session_id)
+
     pipeline = archive.pipeline()
     with run.metrics.stage("extract"):
         for start in range(0, len(groups), CHUNK_SESSIONS):
             chunk = groups[start : start + CHUNK_SESSIONS]
+            written.clear()
             archive.write(
-                replay_files(chunk, process, metrics=run.metrics, on_reject=run.reject),
+                replay_files(chunk, process_and_note, metrics=run.metrics, on_reject=run.reject),
                 pipeline=pipeline,
             )
+            archive.drop_superseded_rows([s for s in written if s in archived], run.run_id)
 
 
 def load(run: Run, destination: str) -> None:

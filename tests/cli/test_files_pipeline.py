@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from replayport.archive.store import Archive
+from replayport.config import Settings
 from tests.cli.helpers import TEST_HASH_KEY, run_cli, run_files, scalar, warehouse
 from tests.corpus import SESSIONS, copy_corpus_inputs, corpus_path
 
@@ -144,6 +146,40 @@ def test_rerun_changes_nothing_and_a_new_session_adds_exactly_itself(
     assert after["sessions"] == first["sessions"] + 1
     assert after["replay_events"] == first["replay_events"] + added["replay_events"]
     assert after["clicks"] == first["clicks"] + added["clicks"]
+
+
+def test_reprocessing_under_a_stricter_policy_drops_the_rows_it_no_longer_produces(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    hash_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Re-running a recording after `/admin*` became an excluded route leaves the archive and
+    the warehouse exactly as a first run under that policy would: no stale admin events."""
+    risky = _corpus_dir(tmp_path, SESSIONS[1:2])
+    workdir, fresh = tmp_path / "work", tmp_path / "fresh"
+    tables = ("replay_events", "page_views", "clicks", "console_logs", "network_requests")
+
+    def counts(where: Path) -> dict[str, tuple[int, int]]:
+        archive = Archive(Settings.resolve(where))
+        return {
+            t: (scalar(where, f"select count(*) from posthog_replay.{t}"), archive.read(t).num_rows)
+            for t in tables
+        }
+
+    assert run_files(capsys, workdir, risky).exit_code == 0
+    before = counts(workdir)
+    admin_views = "select count(*) from posthog_replay.page_views where path like '/admin%'"
+    assert scalar(workdir, admin_views) > 0
+
+    monkeypatch.setenv("REPLAYPORT__PRIVACY__EXCLUDED_ROUTES", "/admin*")
+    assert run_files(capsys, workdir, risky).exit_code == 0
+    assert run_files(capsys, fresh, risky).exit_code == 0
+    after, expected = counts(workdir), counts(fresh)
+    assert after == expected
+    assert after["replay_events"][0] < before["replay_events"][0]
+    assert all(warehouse_rows == archived for warehouse_rows, archived in after.values())
+    assert scalar(workdir, admin_views) == 0
 
 
 def _broken_inputs(tmp_path: Path) -> Path:

@@ -32,7 +32,7 @@ from dlt.pipeline.progress import _NULL_COLLECTOR
 from replayport.archive.erasures import ERASURES_SCHEMA, ERASURES_TABLE
 from replayport.config import Settings
 from replayport.errors import ArchiveError, ConfigError
-from replayport.tables.schemas import PRIMARY_KEYS, SCHEMAS
+from replayport.tables.schemas import EVENT_TABLES, PRIMARY_KEYS, SCHEMAS
 
 __all__ = [
     "ARCHIVE_DATASET",
@@ -202,14 +202,37 @@ class Archive:
         """
         return self.delete_rows(tables, "session_id", session_ids)
 
+    def drop_superseded_rows(self, session_ids: Sequence[str], run_id: str) -> dict[str, int]:
+        """Physically delete the rows of `session_ids` that run `run_id` did not write.
+
+        A recording processed again (a files-source re-run, e.g. after a policy change) is
+        upserted, which replaces the rows it still has but keeps the ones it no longer has:
+        events of a route excluded since, a request no longer recorded. Every row carries the
+        run that wrote it, so after the run's upsert the rest are exactly those. Deleted like an
+        erasure (older Delta versions purged): a stricter policy must not leave the looser
+        result readable by time travel.
+
+        Returns:
+            Rows removed per event table (tables without such rows are left out).
+        """
+        condition = f"run_id <> {_sql_string(run_id)}"
+        return self.delete_rows(EVENT_TABLES, "session_id", session_ids, and_where=condition)
+
     def delete_rows(
-        self, tables: Sequence[str], column: str, values: Sequence[str]
+        self,
+        tables: Sequence[str],
+        column: str,
+        values: Sequence[str],
+        *,
+        and_where: str | None = None,
     ) -> dict[str, int]:
-        """Physically delete the rows whose `column` is one of `values` from each of `tables`."""
+        """Physically delete the rows whose `column` is one of `values` from each of `tables`
+        (and that match the SQL condition `and_where`, when given)."""
         removed: dict[str, int] = {}
         if not values:
             return removed
-        quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(set(values)))
+        quoted = ", ".join(_sql_string(v) for v in sorted(set(values)))
+        predicate = f"{column} IN ({quoted})" + (f" AND {and_where}" if and_where else "")
         for table in tables:
             if not self.has_table(table):
                 continue
@@ -217,7 +240,7 @@ class Archive:
             if column not in delta.schema().to_arrow().names:
                 continue
             try:
-                metrics = delta.delete(f"{column} IN ({quoted})")
+                metrics = delta.delete(predicate)
             except Exception as exc:  # deltalake raises several unrelated error types
                 raise ArchiveError(
                     f"deleting from archive table {table} failed: {_short(exc)}"
@@ -266,6 +289,10 @@ class Archive:
             scheme, rest = self.url.split("://", 1)
             return f"{scheme}://{rest.split('@', 1)[1]}"
         return self.url
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _short(exc: BaseException) -> str:

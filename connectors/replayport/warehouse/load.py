@@ -35,7 +35,7 @@ from replayport.archive.store import ARCHIVE_DATASET, ARCHIVE_KEYS, ARCHIVE_SCHE
 from replayport.config import Settings, section_values
 from replayport.errors import ConfigError, WarehouseError
 from replayport.metrics import RunMetrics
-from replayport.tables.schemas import CONTRACT_TABLES
+from replayport.tables.schemas import CONTRACT_TABLES, EVENT_TABLES
 from replayport.warehouse.delete import apply_deletions
 from replayport.warehouse.destinations import DESTINATIONS, destination_setup
 from replayport.warehouse.limits import CutCounter, fit_to_limit, warehouse_schema
@@ -165,6 +165,10 @@ def _archive_resource(archive: Archive, table: str, max_bytes: int | None, cuts:
         name=table,
         table_name=table,
         primary_key=list(ARCHIVE_KEYS[table]),
+        # a recording's rows are replaced as a whole: rows a re-processing dropped from the
+        # archive (`Archive.drop_superseded_rows`) leave the warehouse too. Its rows always
+        # arrive together - they share the `extracted_at` of the run that wrote them
+        merge_key="session_id" if table in EVENT_TABLES else (),
         write_disposition=_MERGE,
         columns=_column_hints(table),
     )
