@@ -7,6 +7,7 @@ shared, so both paths archive byte-identical tables for the same recording.
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -31,6 +32,10 @@ from replayport.tables.build import (
 from replayport.tables.schemas import SCHEMAS
 
 __all__ = ["ProcessingContext", "RawRecording", "SessionBatch", "process_recording"]
+
+_STRING_ARRAY_MAX_BYTES = 2**31 - 1
+"""The most bytes one Arrow `string` array holds (32-bit offsets)."""
+_SPLIT_ROWS = 10_000
 
 
 @dataclass
@@ -197,7 +202,9 @@ def _replay_events(events: list[SessionEvent], constants: dict[str, object]) -> 
     stamps: list[int | None] = [None] * n
     types: list[int | None] = [None] * n
     sources: list[int | None] = [None] * n
-    datas: list[bytes] = [b""] * n
+    # every event's JSON back to back, and the offsets between them
+    json_bytes = bytearray()
+    ends = array("q", [0])
     sizes: list[int] = [0] * n
     dumps = orjson.dumps
     for i, (seq, window_id, event) in enumerate(events):
@@ -212,7 +219,8 @@ def _replay_events(events: list[SessionEvent], constants: dict[str, object]) -> 
             sources[i] = source if isinstance(source, int) else None
         encoded = dumps(data)
         sizes[i] = len(encoded)
-        datas[i] = encoded
+        json_bytes += encoded
+        ends.append(len(json_bytes))
     schema = SCHEMAS["replay_events"]
     columns: dict[str, pa.Array] = {
         "seq": pa.array(seqs, pa.int64()),
@@ -220,10 +228,7 @@ def _replay_events(events: list[SessionEvent], constants: dict[str, object]) -> 
         "ts": ms_to_timestamps(stamps),
         "event_type": pa.array(types, pa.int16()),
         "source": pa.array(sources, pa.int16()),
-        # orjson always writes valid UTF-8, so the binary array is viewed as strings without a
-        # copy: ~8x faster than a Python str per event, and no second copy of the largest
-        # column of the largest session (a validating cast doubled that session's peak)
-        "data": pa.array(datas, pa.binary()).view(pa.string()),
+        "data": _utf8_column(n, ends, json_bytes),
         "data_bytes": pa.array(sizes, pa.int64()),
     }
     arrays = [
@@ -231,6 +236,22 @@ def _replay_events(events: list[SessionEvent], constants: dict[str, object]) -> 
         for f in schema
     ]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _utf8_column(n: int, offsets: array[int], data: bytearray) -> pa.Array | pa.ChunkedArray:
+    """`n` strings from UTF-8 bytes laid back to back and their `n + 1` offsets.
+
+    No Python object per value: each `orjson.dumps` result occupies several KiB whatever its
+    length, so keeping one per event (or a str copy of each) cost about nine times the data
+    for the largest session, and a str per event is also ~8x slower than this. orjson only
+    writes valid UTF-8, so the bytes need no validation.
+    """
+    if len(data) <= _STRING_ARRAY_MAX_BYTES:
+        return pa.StringArray.from_buffers(n, pa.py_buffer(array("i", offsets)), pa.py_buffer(data))
+    # one `string` array holds at most 2 GiB: split, keeping the contract's type
+    large = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    pieces = [large.slice(s, _SPLIT_ROWS).cast(pa.string()) for s in range(0, n, _SPLIT_ROWS)]
+    return pa.chunked_array(pieces, pa.string())
 
 
 def _text(value: object) -> str | None:
