@@ -181,6 +181,12 @@ def test_reprocessing_under_a_stricter_policy_drops_the_rows_it_no_longer_produc
     assert all(warehouse_rows == archived for warehouse_rows, archived in after.values())
     assert scalar(workdir, admin_views) == 0
 
+    # every route excluded: the session keeps its sessions row only, in every table it had
+    monkeypatch.setenv("REPLAYPORT__PRIVACY__EXCLUDED_ROUTES", "/*")
+    assert run_files(capsys, workdir, risky).exit_code == 0
+    assert set(counts(workdir).values()) == {(0, 0)}
+    assert scalar(workdir, "select bool_and(excluded) from posthog_replay.sessions") is True
+
 
 def _broken_inputs(tmp_path: Path) -> Path:
     """One healthy recording plus bodies broken in the ways real pipelines meet."""

@@ -36,7 +36,7 @@ from replayport.config import Settings, section_values
 from replayport.errors import ConfigError, WarehouseError
 from replayport.metrics import RunMetrics
 from replayport.tables.schemas import CONTRACT_TABLES, EVENT_TABLES
-from replayport.warehouse.delete import apply_deletions
+from replayport.warehouse.delete import apply_deletions, drop_superseded_rows
 from replayport.warehouse.destinations import DESTINATIONS, destination_setup
 from replayport.warehouse.limits import CutCounter, fit_to_limit, warehouse_schema
 
@@ -157,7 +157,13 @@ def bounded_batches(
                 yield batch.slice(start, step)
 
 
-def _archive_resource(archive: Archive, table: str, max_bytes: int | None, cuts: CutCounter) -> Any:
+def _archive_resource(
+    archive: Archive,
+    table: str,
+    max_bytes: int | None,
+    cuts: CutCounter,
+    session_runs: dict[str, str],
+) -> Any:
     cursor_column = _CURSORS.get(table, "extracted_at")
     batch_rows, batch_bytes = read_batch_limits()
 
@@ -167,7 +173,8 @@ def _archive_resource(archive: Archive, table: str, max_bytes: int | None, cuts:
         primary_key=list(ARCHIVE_KEYS[table]),
         # a recording's rows are replaced as a whole: rows a re-processing dropped from the
         # archive (`Archive.drop_superseded_rows`) leave the warehouse too. Its rows always
-        # arrive together - they share the `extracted_at` of the run that wrote them
+        # arrive together - they share the `extracted_at` of the run that wrote them; tables
+        # where it now has no rows at all are cleared by `drop_superseded_rows` after the load
         merge_key="session_id" if table in EVENT_TABLES else (),
         write_disposition=_MERGE,
         columns=_column_hints(table),
@@ -190,6 +197,9 @@ def _archive_resource(archive: Archive, table: str, max_bytes: int | None, cuts:
         uri = archive.safe_table_uri(table)
         for batch in bounded_batches(dataset, row_filter, batch_rows, batch_bytes):
             arrow = pa.Table.from_batches([batch]).cast(ARCHIVE_SCHEMAS[table])
+            if table == "sessions":
+                ids, runs = arrow.column("session_id"), arrow.column("run_id")
+                session_runs.update(zip(ids.to_pylist(), runs.to_pylist(), strict=True))
             yield fit_to_limit(table, arrow, max_bytes, uri, cuts)
 
     return rows
@@ -207,6 +217,7 @@ def archive_source(
     tables: Sequence[str] = LOAD_TABLES,
     max_bytes: int | None = None,
     cuts: CutCounter | None = None,
+    session_runs: dict[str, str] | None = None,
 ) -> Any:
     """Every contract table present in the archive, read incrementally.
 
@@ -215,10 +226,12 @@ def archive_source(
         tables: which tables to load.
         max_bytes: the warehouse's largest string value; larger ones become archive pointers.
         cuts: receives the number of values replaced by archive pointers.
+        session_runs: receives the `run_id` of every `sessions` row read.
     """
     counter = cuts if cuts is not None else CutCounter()
+    runs = session_runs if session_runs is not None else {}
     return [
-        _archive_resource(archive, table, max_bytes, counter)
+        _archive_resource(archive, table, max_bytes, counter, runs)
         for table in tables
         if archive.has_table(table)
     ]
@@ -245,7 +258,8 @@ def load_from_archive(
     archive = Archive(settings)
     setup = destination_setup(settings, destination)
     cuts = CutCounter()
-    source = archive_source(archive, tables, setup.max_value_bytes, cuts)
+    session_runs: dict[str, str] = {}
+    source = archive_source(archive, tables, setup.max_value_bytes, cuts, session_runs)
     if not source.resources:
         return None
     pipeline = warehouse_pipeline(settings, destination)
@@ -263,6 +277,13 @@ def load_from_archive(
     if metrics is not None and cuts.total_values:
         metrics.add("values_too_large", cuts.total_values)
         metrics.add("rows_with_archive_pointer", cuts.total_rows)
+    if session_runs:
+        try:
+            drop_superseded_rows(pipeline, session_runs)
+        except Exception as exc:  # noqa: BLE001 - driver errors of every warehouse
+            raise WarehouseError(
+                f"replacing re-processed sessions in {destination} failed: {_short(exc)}"
+            ) from exc
     if "_replayport_deletions" in tables:
         try:
             apply_deletions(archive, pipeline)
