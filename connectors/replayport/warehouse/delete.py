@@ -7,7 +7,7 @@ removed from dlt's staging dataset (`posthog_replay_staging`), which keeps the l
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import dlt
@@ -44,98 +44,97 @@ def delete_sessions(
     return delete_rows(pipeline, SESSION_TABLES, "session_id", session_ids, count=count)
 
 
-def drop_superseded_rows(
-    pipeline: dlt.Pipeline, run_of_session: Mapping[str, str]
-) -> dict[str, int]:
-    """DELETE the event rows of just-loaded sessions that an earlier run wrote.
-
-    The warehouse counterpart of `Archive.drop_superseded_rows`: the merge on `session_id`
-    replaces a re-processed session's rows in every table it still has rows in, but a table
-    where it now has none (every click was on a route excluded since) gets nothing to merge.
-    Each session's rows carry the run that wrote them, the same as its `sessions` row.
-
-    Args:
-        pipeline: the warehouse's dlt pipeline.
-        run_of_session: `run_id` of each session's `sessions` row loaded just now.
-
-    Returns:
-        Rows removed per table.
-    """
-    sessions_of_run: dict[str, list[str]] = {}
-    for session_id, run_id in run_of_session.items():
-        sessions_of_run.setdefault(run_id, []).append(session_id)
-    removed: dict[str, int] = {}
-    for run_id, session_ids in sessions_of_run.items():
-        found = delete_rows(
-            pipeline, EVENT_TABLES, "session_id", session_ids, unless=("run_id", run_id)
-        )
-        for table, rows in found.items():
-            removed[table] = removed.get(table, 0) + rows
-    return removed
-
-
 def delete_rows(
     pipeline: dlt.Pipeline,
     tables: Sequence[str],
     column: str,
     values: Sequence[str],
     count: bool = True,
-    unless: tuple[str, str] | None = None,
 ) -> dict[str, int]:
-    """DELETE the rows whose `column` is one of `values` from `tables` and their staging copies.
-
-    With `unless=(other_column, value)`, rows whose `other_column` equals `value` are kept, and
-    the staging dataset (which holds only what was just loaded) is left alone.
-    """
+    """DELETE the rows whose `column` is one of `values` from `tables` and their staging copies."""
     removed: dict[str, int] = {}
     if not values:
         return removed
     ids = sorted(set(values))
     known = _loaded_tables(pipeline)
-    naming = pipeline.default_schema.naming if pipeline.default_schema_name else None
     with pipeline.sql_client() as client:
-        if not client.has_dataset() or naming is None:
+        if not client.has_dataset():
             return removed
-        keep = ""
-        if unless is not None:
-            keep_column = client.escape_column_name(naming.normalize_identifier(unless[0]))
-            keep = f" AND {keep_column} <> {_quoted(unless[1])}"
         for table in tables:
             if table not in known:
                 continue
-            name = naming.normalize_table_identifier(table)
-            col = client.escape_column_name(naming.normalize_identifier(column))
+            name = pipeline.default_schema.naming.normalize_table_identifier(table)
+            col = client.escape_column_name(
+                pipeline.default_schema.naming.normalize_identifier(column)
+            )
             removed[table] = _delete(
-                client, client.make_qualified_table_name(name), col, ids, count, keep
+                client, client.make_qualified_table_name(name), col, ids, count
             )
         if not count:
             # re-applying the log after a load: dlt has just truncated the staging dataset
             return {}
-        if unless is not None:
-            return {table: rows for table, rows in removed.items() if rows}
         with client.with_staging_dataset():
             if client.has_dataset():
                 for table in tables:
                     if table not in known:
                         continue
-                    name = naming.normalize_table_identifier(table)
-                    col = client.escape_column_name(naming.normalize_identifier(column))
+                    name = pipeline.default_schema.naming.normalize_table_identifier(table)
+                    col = client.escape_column_name(
+                        pipeline.default_schema.naming.normalize_identifier(column)
+                    )
                     qualified = client.make_qualified_table_name(name)
                     if _exists(client, qualified):
                         _delete(client, qualified, col, ids, count=False)
     return {table: rows for table, rows in removed.items() if rows}
 
 
-def _delete(
-    client: Any, qualified: str, column: str, ids: list[str], count: bool, and_where: str = ""
-) -> int:
+def drop_superseded_rows(pipeline: dlt.Pipeline, run_ids: Collection[str]) -> None:
+    """DELETE event rows written by an older run than their session's `sessions` row.
+
+    The warehouse counterpart of `Archive.drop_superseded_rows`: the merge on `session_id`
+    replaces a re-processed session's rows in every table it still has rows in, but a table
+    where it now has none (every click was on a route excluded since) gets nothing to merge.
+    Every row carries the run that wrote it, as the session's `sessions` row does. One
+    statement per table and run of the sessions just loaded, whatever their number.
+
+    Args:
+        pipeline: the warehouse's dlt pipeline.
+        run_ids: the runs of the `sessions` rows loaded just now.
+    """
+    known = _loaded_tables(pipeline)
+    if "sessions" not in known or not run_ids:
+        return
+    naming = pipeline.default_schema.naming
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            return
+        sessions = client.make_qualified_table_name(naming.normalize_table_identifier("sessions"))
+        session_id = client.escape_column_name(naming.normalize_identifier("session_id"))
+        run_id = client.escape_column_name(naming.normalize_identifier("run_id"))
+        for table in EVENT_TABLES:
+            if table not in known:
+                continue
+            qualified = client.make_qualified_table_name(naming.normalize_table_identifier(table))
+            for run in sorted(run_ids):
+                client.execute_sql(
+                    f"DELETE FROM {qualified} WHERE {run_id} <> {_quoted(run)} "
+                    f"AND {session_id} IN "
+                    f"(SELECT {session_id} FROM {sessions} WHERE {run_id} = {_quoted(run)})"
+                )
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _delete(client: Any, qualified: str, column: str, ids: list[str], count: bool) -> int:
     total = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         # literals, not placeholders: the drivers disagree on paramstyles (%s, ?, @p) and the
         # values are our own ids/hashes, quoted here
         in_list = ", ".join(_quoted(v) for v in chunk)
-        where = f"WHERE {column} IN ({in_list}){and_where}"
+        where = f"WHERE {column} IN ({in_list})"
         if count:
             rows = client.execute_sql(f"SELECT COUNT(*) FROM {qualified} {where}")
             found = int(rows[0][0]) if rows else 0
@@ -144,10 +143,6 @@ def _delete(
             total += found
         client.execute_sql(f"DELETE FROM {qualified} {where}")
     return total
-
-
-def _quoted(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _exists(client: Any, qualified: str) -> bool:

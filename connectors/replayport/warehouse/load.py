@@ -162,7 +162,7 @@ def _archive_resource(
     table: str,
     max_bytes: int | None,
     cuts: CutCounter,
-    session_runs: dict[str, str],
+    session_runs: set[str],
 ) -> Any:
     cursor_column = _CURSORS.get(table, "extracted_at")
     batch_rows, batch_bytes = read_batch_limits()
@@ -198,8 +198,7 @@ def _archive_resource(
         for batch in bounded_batches(dataset, row_filter, batch_rows, batch_bytes):
             arrow = pa.Table.from_batches([batch]).cast(ARCHIVE_SCHEMAS[table])
             if table == "sessions":
-                ids, runs = arrow.column("session_id"), arrow.column("run_id")
-                session_runs.update(zip(ids.to_pylist(), runs.to_pylist(), strict=True))
+                session_runs.update(pc.unique(arrow.column("run_id")).to_pylist())
             yield fit_to_limit(table, arrow, max_bytes, uri, cuts)
 
     return rows
@@ -217,7 +216,7 @@ def archive_source(
     tables: Sequence[str] = LOAD_TABLES,
     max_bytes: int | None = None,
     cuts: CutCounter | None = None,
-    session_runs: dict[str, str] | None = None,
+    session_runs: set[str] | None = None,
 ) -> Any:
     """Every contract table present in the archive, read incrementally.
 
@@ -226,10 +225,10 @@ def archive_source(
         tables: which tables to load.
         max_bytes: the warehouse's largest string value; larger ones become archive pointers.
         cuts: receives the number of values replaced by archive pointers.
-        session_runs: receives the `run_id` of every `sessions` row read.
+        session_runs: receives the `run_id`s of the `sessions` rows read.
     """
     counter = cuts if cuts is not None else CutCounter()
-    runs = session_runs if session_runs is not None else {}
+    runs = session_runs if session_runs is not None else set()
     return [
         _archive_resource(archive, table, max_bytes, counter, runs)
         for table in tables
@@ -258,7 +257,7 @@ def load_from_archive(
     archive = Archive(settings)
     setup = destination_setup(settings, destination)
     cuts = CutCounter()
-    session_runs: dict[str, str] = {}
+    session_runs: set[str] = set()
     source = archive_source(archive, tables, setup.max_value_bytes, cuts, session_runs)
     if not source.resources:
         return None
