@@ -105,6 +105,20 @@ def _use_releasing_arrow_pool() -> None:
     pa.set_memory_pool(pool)
 
 
+def typed_config(key: str, expected: type[Any]) -> Any:
+    """A dlt config value coerced to `expected` by dlt (None when unset).
+
+    Raises:
+        ConfigError: the value cannot be read as `expected`.
+    """
+    from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
+
+    try:
+        return dlt.config.get(key, expected)
+    except ConfigValueCannotBeCoercedException:
+        raise ConfigError(f"{key} must be a {expected.__name__}") from None
+
+
 def _config_value(key: str) -> Any:
     value: Any = dlt.config.get(key)
     if value is None:

@@ -10,6 +10,7 @@ import pytest
 
 from replayport.archive.store import Archive
 from replayport.config import Settings
+from replayport.tables.schemas import EVENT_TABLES
 from tests.cli.helpers import TEST_HASH_KEY, run_cli, run_files, scalar, warehouse
 from tests.corpus import SESSIONS, copy_corpus_inputs, corpus_path
 
@@ -158,13 +159,12 @@ def test_reprocessing_under_a_stricter_policy_drops_the_rows_it_no_longer_produc
     the warehouse exactly as a first run under that policy would: no stale admin events."""
     risky = _corpus_dir(tmp_path, SESSIONS[1:2])
     workdir, fresh = tmp_path / "work", tmp_path / "fresh"
-    tables = ("replay_events", "page_views", "clicks", "console_logs", "network_requests")
 
     def counts(where: Path) -> dict[str, tuple[int, int]]:
         archive = Archive(Settings.resolve(where))
         return {
             t: (scalar(where, f"select count(*) from posthog_replay.{t}"), archive.read(t).num_rows)
-            for t in tables
+            for t in EVENT_TABLES
         }
 
     assert run_files(capsys, workdir, risky).exit_code == 0

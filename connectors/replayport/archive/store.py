@@ -30,8 +30,8 @@ from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.progress import _NULL_COLLECTOR
 
 from replayport.archive.erasures import ERASURES_SCHEMA, ERASURES_TABLE
-from replayport.config import Settings
-from replayport.errors import ArchiveError, ConfigError
+from replayport.config import Settings, typed_config
+from replayport.errors import ArchiveError
 from replayport.tables.schemas import EVENT_TABLES, PRIMARY_KEYS, SCHEMAS
 
 __all__ = [
@@ -74,17 +74,7 @@ def merge_streamed_exec() -> bool:
     key range, so every merge scans the whole target table (measured: a merge of one chunk into
     100 files of `replay_events` peaks 580 MB higher and runs 13× longer than without).
     """
-    value: Any = dlt.config.get("destination.filesystem.deltalake_streamed_exec")
-    if value is None or value == "":
-        return False
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text not in ("true", "false", "1", "0", "yes", "no"):
-            raise ConfigError(
-                "destination.filesystem.deltalake_streamed_exec must be true or false"
-            )
-        return text in ("true", "1", "yes")
-    return bool(value)
+    return bool(typed_config("destination.filesystem.deltalake_streamed_exec", bool))
 
 
 class Archive:

@@ -91,11 +91,11 @@ def delete_rows(
 def drop_superseded_rows(pipeline: dlt.Pipeline, run_ids: Collection[str]) -> None:
     """DELETE event rows written by an older run than their session's `sessions` row.
 
-    The warehouse counterpart of `Archive.drop_superseded_rows`: the merge on `session_id`
-    replaces a re-processed session's rows in every table it still has rows in, but a table
-    where it now has none (every click was on a route excluded since) gets nothing to merge.
-    Every row carries the run that wrote it, as the session's `sessions` row does. One
-    statement per table and run of the sessions just loaded, whatever their number.
+    The warehouse counterpart of `Archive.drop_superseded_rows`: the merge on primary keys
+    replaces a re-processed session's rows that still exist, but rows it no longer has (or a
+    table where it now has none) get nothing to merge. Every row carries the run that wrote
+    it, as the session's `sessions` row does. One statement per table and run of the sessions
+    just loaded, whatever their number.
 
     Args:
         pipeline: the warehouse's dlt pipeline.

@@ -25,15 +25,13 @@ for big first loads on a big machine. Settings given the dlt way in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import dlt
-import orjson
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from replayport.config import Settings, section_values
+from replayport.config import Settings, section_values, typed_config
 from replayport.errors import ConfigError
 
 __all__ = [
@@ -152,17 +150,7 @@ def duckdb_settings(options: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def _dlt_global_config() -> dict[str, Any]:
     """`[destination.duckdb.credentials] global_config`, dlt's own key, if set."""
-    value: Any = dlt.config.get("destination.duckdb.credentials.global_config")
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        try:
-            value = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            value = None
-    if not isinstance(value, Mapping):
-        raise ConfigError("destination.duckdb.credentials.global_config must be a table or object")
-    return dict(value)
+    return dict(typed_config("destination.duckdb.credentials.global_config", dict) or {})
 
 
 def _limit(name: str, override: Any) -> int | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 import dlt
@@ -35,7 +36,7 @@ from replayport.archive.store import ARCHIVE_DATASET, ARCHIVE_KEYS, ARCHIVE_SCHE
 from replayport.config import Settings, section_values
 from replayport.errors import ConfigError, WarehouseError
 from replayport.metrics import RunMetrics
-from replayport.tables.schemas import CONTRACT_TABLES, EVENT_TABLES
+from replayport.tables.schemas import CONTRACT_TABLES
 from replayport.warehouse.delete import apply_deletions, drop_superseded_rows
 from replayport.warehouse.destinations import DESTINATIONS, destination_setup
 from replayport.warehouse.limits import CutCounter, fit_to_limit, warehouse_schema
@@ -171,11 +172,6 @@ def _archive_resource(
         name=table,
         table_name=table,
         primary_key=list(ARCHIVE_KEYS[table]),
-        # a recording's rows are replaced as a whole: rows a re-processing dropped from the
-        # archive (`Archive.drop_superseded_rows`) leave the warehouse too. Its rows always
-        # arrive together - they share the `extracted_at` of the run that wrote them; tables
-        # where it now has no rows at all are cleared by `drop_superseded_rows` after the load
-        merge_key="session_id" if table in EVENT_TABLES else (),
         write_disposition=_MERGE,
         columns=_column_hints(table),
     )
@@ -277,20 +273,21 @@ def load_from_archive(
         metrics.add("values_too_large", cuts.total_values)
         metrics.add("rows_with_archive_pointer", cuts.total_rows)
     if session_runs:
-        try:
+        with _warehouse_step(f"replacing re-processed sessions in {destination}"):
             drop_superseded_rows(pipeline, session_runs)
-        except Exception as exc:  # noqa: BLE001 - driver errors of every warehouse
-            raise WarehouseError(
-                f"replacing re-processed sessions in {destination} failed: {_short(exc)}"
-            ) from exc
     if "_replayport_deletions" in tables:
-        try:
+        with _warehouse_step(f"applying deletions to {destination}"):
             apply_deletions(archive, pipeline)
-        except Exception as exc:  # noqa: BLE001 - driver errors of every warehouse
-            raise WarehouseError(
-                f"applying deletions to {destination} failed: {_short(exc)}"
-            ) from exc
     return info
+
+
+@contextmanager
+def _warehouse_step(what: str) -> Iterator[None]:
+    """Driver errors of every warehouse become a `WarehouseError` naming the step."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - driver errors of every warehouse
+        raise WarehouseError(f"{what} failed: {_short(exc)}") from exc
 
 
 def _forget_loaded_rows() -> None:
