@@ -17,8 +17,8 @@ class RunMetrics:
     """Thread-safe counters and per-stage wall time for one run.
 
     Counter names used across the code: sessions_listed, sessions_extracted, sessions_skipped,
-    sessions_failed, sessions_excluded, sessions_deleted, events, rejects, bytes_in, bytes_out,
-    api_calls, api_429s, api_retries, errors.
+    sessions_failed, sessions_excluded, sessions_deleted, sessions_reprocessed, events, rejects,
+    bytes_in, bytes_out, api_calls, api_429s, api_retries, errors.
     """
 
     counters: Counter[str] = field(default_factory=Counter)

@@ -111,6 +111,7 @@ def run_summary(out: Console, err: Console, report: RunReport, settings: Setting
         ("recordings failed", "sessions_failed"),
         ("recordings on excluded routes only", "sessions_excluded"),
         ("recordings deleted upstream", "sessions_deleted"),
+        ("recordings re-processed (their old rows replaced)", "sessions_reprocessed"),
         ("events", "events"),
         ("rejected pieces", "rejects"),
         ("values too large for the warehouse (kept in archive)", "values_too_large"),

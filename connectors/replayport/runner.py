@@ -221,6 +221,7 @@ def _run_row(report: RunReport) -> pa.Table:
                     "sessions_failed",
                     "sessions_excluded",
                     "sessions_deleted",
+                    "sessions_reprocessed",
                     "events",
                     "rejects",
                     "bytes_in",
@@ -303,13 +304,16 @@ def extract_files(
                 replay_files(chunk, process_and_note, metrics=run.metrics, on_reject=run.reject),
                 pipeline=pipeline,
             )
-            archive.drop_superseded_rows([s for s in written if s in archived], run.run_id)
+            reprocessed = [s for s in written if s in archived]
+            archive.drop_superseded_rows(reprocessed, run.run_id)
+            # the warehouse load only cleans up after runs that count some (see load.py)
+            run.metrics.add("sessions_reprocessed", len(reprocessed))
 
 
 def load(run: Run, destination: str) -> None:
     """Merge the archive into `destination`."""
     with run.metrics.stage("load"):
-        load_from_archive(run.settings, destination, metrics=run.metrics)
+        load_from_archive(run.settings, destination, metrics=run.metrics, run_id=run.run_id)
 
 
 def extract(

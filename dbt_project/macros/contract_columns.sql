@@ -159,6 +159,7 @@
         'sessions_failed': 'bigint',
         'sessions_excluded': 'bigint',
         'sessions_deleted': 'bigint',
+        'sessions_reprocessed': 'bigint',
         'events': 'bigint',
         'rejects': 'bigint',
         'bytes_in': 'bigint',

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from replayport.archive.store import Archive
 from replayport.config import Settings
 from replayport.tables.schemas import EVENT_TABLES
+from replayport.warehouse import load as warehouse_load
 from tests.cli.helpers import TEST_HASH_KEY, run_cli, run_files, scalar, warehouse
 from tests.corpus import SESSIONS, copy_corpus_inputs, corpus_path
 
@@ -186,6 +188,46 @@ def test_reprocessing_under_a_stricter_policy_drops_the_rows_it_no_longer_produc
     assert run_files(capsys, workdir, risky).exit_code == 0
     assert set(counts(workdir).values()) == {(0, 0)}
     assert scalar(workdir, "select bool_and(excluded) from posthog_replay.sessions") is True
+
+
+def test_only_runs_that_reprocessed_recordings_clean_up_the_warehouse(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    hash_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The superseded-rows DELETE scans whole event tables, which Snowflake and BigQuery bill
+    for: runs that only add recordings skip it; re-processing triggers it, also when the
+    extracting run and the load are separate commands."""
+    cleaned: list[set[str]] = []
+    real_drop = warehouse_load.drop_superseded_rows
+
+    def recording_drop(pipeline: Any, run_ids: set[str]) -> None:
+        cleaned.append(set(run_ids))
+        real_drop(pipeline, run_ids)
+
+    monkeypatch.setattr(warehouse_load, "drop_superseded_rows", recording_drop)
+    workdir = tmp_path / "work"
+    first = copy_corpus_inputs(tmp_path / "first", SESSIONS[:1])
+    second = copy_corpus_inputs(tmp_path / "second", SESSIONS[1:2])
+    assert run_files(capsys, workdir, first).exit_code == 0
+    assert run_files(capsys, workdir, second).exit_code == 0
+    assert cleaned == []
+
+    extracted = run_cli(
+        capsys, "--workdir", str(workdir), "extract", "--source", "files", "--path", str(first)
+    )
+    assert extracted.exit_code == 0, extracted.stderr
+    assert run_cli(capsys, "--workdir", str(workdir), "load").exit_code == 0
+    reprocessing_run = scalar(
+        workdir,
+        "select run_id from posthog_replay._replayport_runs where sessions_reprocessed = 1",
+    )
+    assert cleaned == [{reprocessing_run}]
+    assert (
+        scalar(workdir, "select sum(sessions_reprocessed) from posthog_replay._replayport_runs")
+        == 1
+    )
 
 
 def _broken_inputs(tmp_path: Path) -> Path:

@@ -213,6 +213,8 @@ RUNS = pa.schema(
         pa.field("error_summary", pa.string()),
         pa.field("stage_seconds", pa.string()),
         pa.field("replayport_version", pa.string()),
+        # added after the first release, so last (see PAYMENT_IDENTITIES)
+        pa.field("sessions_reprocessed", pa.int64()),
     ]
 )
 

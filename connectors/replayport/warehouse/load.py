@@ -238,6 +238,7 @@ def load_from_archive(
     tables: Sequence[str] = LOAD_TABLES,
     *,
     metrics: RunMetrics | None = None,
+    run_id: str | None = None,
 ) -> LoadInfo | None:
     """Merge what was archived since the last load into `destination`.
 
@@ -245,7 +246,10 @@ def load_from_archive(
         settings: workdir and archive location.
         destination: one of `DESTINATIONS`.
         tables: which tables to load (all by default).
-        metrics: receives `values_too_large` and `rows_with_archive_pointer` counts.
+        metrics: receives `values_too_large` and `rows_with_archive_pointer` counts; with
+            `run_id`, its `sessions_reprocessed` tells whether that run (not archived in
+            `_replayport_runs` yet) replaced earlier rows.
+        run_id: the run whose `metrics` these are, when it extracted as well.
 
     Returns:
         dlt's load info, or None when the archive holds nothing yet.
@@ -272,13 +276,42 @@ def load_from_archive(
     if metrics is not None and cuts.total_values:
         metrics.add("values_too_large", cuts.total_values)
         metrics.add("rows_with_archive_pointer", cuts.total_rows)
-    if session_runs:
+    current = (run_id, metrics.get("sessions_reprocessed")) if run_id and metrics else None
+    reprocessing_runs = _runs_that_may_have_reprocessed(archive, session_runs, current)
+    if reprocessing_runs:
         with _warehouse_step(f"replacing re-processed sessions in {destination}"):
-            drop_superseded_rows(pipeline, session_runs)
+            drop_superseded_rows(pipeline, reprocessing_runs)
     if "_replayport_deletions" in tables:
         with _warehouse_step(f"applying deletions to {destination}"):
             apply_deletions(archive, pipeline)
     return info
+
+
+def _runs_that_may_have_reprocessed(
+    archive: Archive, run_ids: set[str], current: tuple[str, int] | None
+) -> set[str]:
+    """The runs among `run_ids` that re-processed recordings, or may have.
+
+    Only those can have left superseded rows in the warehouse, and the DELETE that removes
+    them scans whole event tables, which Snowflake and BigQuery bill for. A run counts as
+    "may have" when its count is unknown: not archived (crashed, or still running) or
+    recorded before the count existed.
+    """
+    if not run_ids:
+        return set()
+    counts: dict[str, int | None] = {}
+    recorded = archive.dataset("_replayport_runs")
+    if recorded is not None and "sessions_reprocessed" in recorded.schema.names:
+        runs = recorded.to_table(columns=["run_id", "sessions_reprocessed"])
+        pairs = zip(
+            runs.column("run_id").to_pylist(),
+            runs.column("sessions_reprocessed").to_pylist(),
+            strict=True,
+        )
+        counts = {run: count for run, count in pairs if run in run_ids}
+    if current is not None:
+        counts[current[0]] = current[1]
+    return {run for run in run_ids if counts.get(run) != 0}
 
 
 @contextmanager

@@ -28,6 +28,7 @@ renamed as (
         sessions_failed,
         sessions_excluded,
         sessions_deleted,
+        sessions_reprocessed,
         events as event_count,
         rejects as reject_count,
         bytes_in,
