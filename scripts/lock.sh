@@ -6,6 +6,8 @@ scratch=$(mktemp -d)
 python3 -m venv "$scratch/venv"
 "$scratch/venv/bin/pip" install -q --upgrade pip
 "$scratch/venv/bin/pip" install -q -r requirements/requirements.in hatchling editables
-"$scratch/venv/bin/pip" freeze --exclude-editable | grep -v '^-e' > requirements/lock.txt
+# --all: setuptools is a dependency too (dlt needs >= 65.6; `python -m venv` brings 65.5)
+"$scratch/venv/bin/pip" freeze --all --exclude-editable | grep -v -e '^-e' -e '^pip==' \
+    > requirements/lock.txt
 rm -rf "$scratch"
 echo "wrote requirements/lock.txt"
