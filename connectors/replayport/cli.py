@@ -213,6 +213,8 @@ def payments(
         run, source.value, path=path, table=table, mapping=mapping, destination=destination.value
     )
     err.print(f"{result.rows:,} payment(s) hashed and archived")
+    if result.erased_skipped:
+        err.print(f"{result.erased_skipped:,} payment(s) of erased emails left out")
     runner.load(run, destination.value)
     _finish(run, destination.value)
 

@@ -8,7 +8,8 @@ the archive holds — or by session id; by age for retention), then
 2. log them in `_replayport_deletions`, which every later load applies, so a warehouse that is
    loaded from this archive later (or was unreachable now) loses them too;
 3. delete their rows from every warehouse this workdir has loaded (all recording tables, the
-   rejects and dlt's staging copies; for an email also the matching `payment_identities`);
+   rejects and dlt's staging copies; for an email also the matching `payment_identities`,
+   which payment imports and later loads keep out, see `Archive.erased_emails`);
 4. delete exported replays of those sessions from `<workdir>/exports`;
 5. write an erase record (`_replayport_erasures`: hashed subject, counts, time — never a raw
    value) so auditors can see that it happened.

@@ -175,6 +175,24 @@ class Archive:
         log = self.read("_replayport_deletions", columns=["session_id"])
         return set(log.column("session_id").to_pylist())
 
+    def erased_emails(self) -> dict[str, datetime]:
+        """Email hashes erased by `forget --email`, each with its latest request time.
+
+        The payments they had then must stay gone: Stripe's re-read window or a re-imported
+        file would otherwise bring them back, and a warehouse that was unreachable during the
+        erasure still holds them. Later payments of the same email are new data and are kept.
+        """
+        log = self.read(
+            ERASURES_TABLE, columns=["kind", "subject_type", "subject_hash", "requested_at"]
+        )
+        erased: dict[str, datetime] = {}
+        for kind, subject_type, subject_hash, requested_at in zip(
+            *(log.column(name).to_pylist() for name in log.column_names), strict=True
+        ):
+            if kind == "forget" and subject_type == "email" and subject_hash and requested_at:
+                erased[subject_hash] = max(erased.get(subject_hash, requested_at), requested_at)
+        return erased
+
     def session_ids(self) -> set[str]:
         """Ids of every recording in the archive."""
         sessions = self.read("sessions", columns=["session_id"])

@@ -1,7 +1,8 @@
 """Removing rows from a warehouse: erased, expired or upstream-deleted recordings lose every row.
 
 The sessions logged in the archive's `_replayport_deletions` are applied on every load, so a
-warehouse that was offline during `forget` catches up the next time it is loaded. Rows are also
+warehouse that was offline during `forget` catches up the next time it is loaded; so are the
+payments of emails erased by `forget --email` (from `_replayport_erasures`). Rows are also
 removed from dlt's staging dataset (`posthog_replay_staging`), which keeps the last merge's rows.
 """
 
@@ -18,6 +19,7 @@ from replayport.tables.schemas import CONTRACT_TABLES, EVENT_TABLES
 __all__ = [
     "SESSION_TABLES",
     "apply_deletions",
+    "apply_payment_erasures",
     "delete_rows",
     "delete_sessions",
     "drop_superseded_rows",
@@ -158,6 +160,43 @@ def _loaded_tables(pipeline: dlt.Pipeline) -> set[str]:
     if not pipeline.default_schema_name:
         return set()
     return set(pipeline.default_schema.data_table_names(seen_data_only=True))
+
+
+def apply_payment_erasures(archive: Archive, pipeline: dlt.Pipeline) -> None:
+    """Remove payments of erased emails that the archive no longer holds.
+
+    `forget --email` deletes them everywhere it can reach; a warehouse that was unreachable
+    then (or is loaded from this archive for the first time later) still has them. Payments
+    the archive kept for those emails (made after the erasure) stay.
+    """
+    erased = archive.erased_emails()
+    if not erased or "payment_identities" not in _loaded_tables(pipeline):
+        return
+    payments = archive.read("payment_identities", columns=["payment_id", "email_hash"])
+    kept = sorted(
+        payment_id
+        for payment_id, email_hash in zip(
+            payments.column("payment_id").to_pylist(),
+            payments.column("email_hash").to_pylist(),
+            strict=True,
+        )
+        if email_hash in erased
+    )
+    naming = pipeline.default_schema.naming
+    hashes = sorted(erased)
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            return
+        table = client.make_qualified_table_name(
+            naming.normalize_table_identifier("payment_identities")
+        )
+        email_hash = client.escape_column_name(naming.normalize_identifier("email_hash"))
+        payment_id = client.escape_column_name(naming.normalize_identifier("payment_id"))
+        # the few later payments of erased emails, not a chunk of ids: NOT IN needs them all
+        keep = f" AND {payment_id} NOT IN ({', '.join(map(_quoted, kept))})" if kept else ""
+        for start in range(0, len(hashes), _CHUNK):
+            in_list = ", ".join(_quoted(h) for h in hashes[start : start + _CHUNK])
+            client.execute_sql(f"DELETE FROM {table} WHERE {email_hash} IN ({in_list}){keep}")
 
 
 def apply_deletions(archive: Archive, pipeline: dlt.Pipeline) -> int:

@@ -37,7 +37,11 @@ from replayport.config import Settings, section_values
 from replayport.errors import ConfigError, WarehouseError
 from replayport.metrics import RunMetrics
 from replayport.tables.schemas import CONTRACT_TABLES
-from replayport.warehouse.delete import apply_deletions, drop_superseded_rows
+from replayport.warehouse.delete import (
+    apply_deletions,
+    apply_payment_erasures,
+    drop_superseded_rows,
+)
 from replayport.warehouse.destinations import DESTINATIONS, destination_setup
 from replayport.warehouse.limits import CutCounter, fit_to_limit, warehouse_schema
 
@@ -284,6 +288,9 @@ def load_from_archive(
     if "_replayport_deletions" in tables:
         with _warehouse_step(f"applying deletions to {destination}"):
             apply_deletions(archive, pipeline)
+    if "payment_identities" in tables:
+        with _warehouse_step(f"applying payment erasures to {destination}"):
+            apply_payment_erasures(archive, pipeline)
     return info
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ class PaymentsResult:
     api_calls: int = 0
     api_429s: int = 0
     api_retries: int = 0
+    erased_skipped: int = 0
+    """Payments of emails erased by `forget --email` before they were made, not archived."""
 
 
 def payments_resource(tables: Callable[[], Iterator[pa.Table]], name: str) -> Any:
@@ -112,20 +115,16 @@ def archive_payments(
         ConfigError: Missing or contradictory arguments.
     """
     counted: list[int] = [0]
+    skipped: list[int] = [0]
     if mapping is not None and not isinstance(mapping, ColumnMapping):
         base = FIVETRAN_CHARGE if source == "table" else ColumnMapping()
         mapping = ColumnMapping.from_pairs(mapping, base=base)
-
-    def counting(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
-        for item in tables:
-            counted[0] += item.num_rows
-            yield item
 
     if source == "file":
         if path is None:
             raise ConfigError("payments --source file needs --path")
         data: Any = payments_resource(
-            lambda: counting(payment_file_tables(path, hasher, mapping, run_id)), "payments_file"
+            lambda: payment_file_tables(path, hasher, mapping, run_id), "payments_file"
         )
     elif source == "table":
         if not table:
@@ -138,19 +137,23 @@ def archive_payments(
                 settings, destination, table, hasher, mapping or FIVETRAN_CHARGE, run_id
             )
         )
-        data = payments_resource(lambda: counting(iter(hashed)), "payments_table")
+        data = payments_resource(lambda: iter(hashed), "payments_table")
     elif source == "stripe":
         stripe_client = stripe_client or _stripe_client()
         extra: dict[str, Any] = {"objects": stripe_objects} if stripe_objects else {}
         data = stripe_payments(
             hasher=hasher, api_key="-", run_id=run_id, client=stripe_client, **extra
         )
-        for resource in data.resources.values():
-            resource.add_map(_count_rows(counted))
     else:
         choices = ", ".join(PAYMENT_SOURCES)
         raise ConfigError(f"unknown payments source `{source}`; choose {choices}")
-    Archive(settings).write(data)
+    archive = Archive(settings)
+    erased = archive.erased_emails()
+    for resource in data.resources.values() if source == "stripe" else [data]:
+        if erased:
+            resource.add_map(_without_erased(erased, skipped))
+        resource.add_map(_count_rows(counted))
+    archive.write(data)
     client = stripe_client if source == "stripe" else None
     return PaymentsResult(
         source=source,
@@ -158,6 +161,7 @@ def archive_payments(
         api_calls=client.calls if client else 0,
         api_429s=client.rate_limited if client else 0,
         api_retries=client.retries if client else 0,
+        erased_skipped=skipped[0],
     )
 
 
@@ -168,6 +172,30 @@ def _stripe_client() -> StripeClient:
         raise ConfigError("no Stripe key: set SOURCES__STRIPE__API_KEY (a restricted read key)")
     base_url: Any = dlt.config.get("sources.stripe.base_url") or STRIPE_API
     return StripeClient(str(key), str(base_url))
+
+
+def _without_erased(erased: dict[str, datetime], skipped: list[int]) -> Callable[[Any], Any]:
+    """Drops the payments an erasure removed: made by an erased email no later than the request.
+
+    Sources re-read them (Stripe's re-read window, a file imported again); without this they
+    would come back after `forget --email`.
+    """
+
+    def drop(table: pa.Table) -> pa.Table:
+        keep = [
+            not (email_hash in erased and (created is None or created <= erased[email_hash]))
+            for email_hash, created in zip(
+                table.column("email_hash").to_pylist(),
+                table.column("created_at").to_pylist(),
+                strict=True,
+            )
+        ]
+        if all(keep):
+            return table
+        skipped[0] += len(keep) - sum(keep)
+        return table.filter(pa.array(keep, pa.bool_()))
+
+    return drop
 
 
 def _count_rows(counted: list[int]) -> Callable[[Any], Any]:
