@@ -2,8 +2,9 @@
 
 The rows are the `replay_events` and `clicks` tables the full decode → privacy → Arrow path
 makes of the scaled corpus (`corpus.py`). Each case loads them into a fresh DuckDB file with a
-fresh pipeline directory, the way the warehouse loader does (`warehouse/load.py`: merge
-delete-insert on the contract's primary keys, batches of 50,000 rows):
+fresh pipeline directory, the way the warehouse loader does (`warehouse/load.py`: its merge
+disposition, delete-insert on the contract's primary keys without re-deduplicating the staged
+rows, batches of 50,000 rows):
 
 - `arrow`: Arrow tables (dlt writes them to Parquet as they are);
 - `dicts_parquet`: the same rows as Python dicts, `loader_file_format="parquet"`;
@@ -41,6 +42,7 @@ from replayport.rrweb.decode import decode_snapshot_body
 from replayport.rrweb.types import RecordingMeta
 from replayport.session import ProcessingContext, RawRecording, process_recording
 from replayport.tables.schemas import PRIMARY_KEYS, SCHEMAS
+from replayport.warehouse.load import MERGE_DISPOSITION
 
 __all__ = ["GOAL_SPEEDUP", "LOAD_TABLES", "contract_tables", "run_load"]
 
@@ -198,7 +200,7 @@ def _resource(name: str, items: list[Any]) -> Any:
         name=name,
         table_name=name,
         primary_key=list(PRIMARY_KEYS[name]),
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition=MERGE_DISPOSITION,
         columns={field.name: {"nullable": field.nullable} for field in SCHEMAS[name]},
     )
 

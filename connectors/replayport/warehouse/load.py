@@ -48,6 +48,7 @@ from replayport.warehouse.limits import CutCounter, fit_to_limit, warehouse_sche
 __all__ = [
     "DESTINATIONS",
     "LOAD_TABLES",
+    "MERGE_DISPOSITION",
     "READ_BATCH_BYTES",
     "READ_BATCH_ROWS",
     "WAREHOUSE_DATASET",
@@ -81,7 +82,7 @@ READ_BATCH_ROWS = 10_000
 READ_BATCH_BYTES = 16 * 2**20
 """Bytes per batch handed to dlt (`[replayport.warehouse] read_batch_bytes`): larger batches
 are sliced, so a few huge `replay_events.data` values cannot make one batch huge."""
-_MERGE: TDeleteInsertStrategyDict = {
+MERGE_DISPOSITION: TDeleteInsertStrategyDict = {
     "disposition": "merge",
     "strategy": "delete-insert",
     "deduplicated": True,
@@ -176,7 +177,7 @@ def _archive_resource(
         name=table,
         table_name=table,
         primary_key=list(ARCHIVE_KEYS[table]),
-        write_disposition=_MERGE,
+        write_disposition=MERGE_DISPOSITION,
         columns=_column_hints(table),
     )
     def rows(
