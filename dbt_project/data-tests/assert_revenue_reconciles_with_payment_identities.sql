@@ -1,6 +1,7 @@
--- Revenue (successful payments) is the same whichever table an analyst sums:
--- the loaded payment_identities and fct_session_payments (every currency), and
--- dim_users (the `revenue_currency` only); and the revenue attributed to
+-- Revenue (successful payments, net of partial refunds) is the same whichever
+-- table an analyst sums: the loaded payment_identities (amount minus
+-- amount_refunded, recomputed here) and fct_session_payments (every currency),
+-- and dim_users (the `revenue_currency` only); and the revenue attributed to
 -- sessions is the same in fct_sessions and fct_session_payments.
 with
 
@@ -32,11 +33,13 @@ totals as (
 
     select
         (
-            select coalesce(sum(amount), 0) from payment_identities
+            select coalesce(sum(amount - coalesce(amount_refunded, 0)), 0)
+            from payment_identities
             where lower(status) = 'succeeded'
         ) as loaded_revenue,
         (
-            select coalesce(sum(amount), 0) from payment_identities
+            select coalesce(sum(amount - coalesce(amount_refunded, 0)), 0)
+            from payment_identities
             where
                 lower(status) = 'succeeded'
                 and lower(currency) = lower('{{ var("revenue_currency") }}')

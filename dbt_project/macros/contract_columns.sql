@@ -143,7 +143,8 @@
         'hash_key_id': 'string',
         'source': 'string',
         'run_id': 'string',
-        'extracted_at': 'timestamp'
+        'extracted_at': 'timestamp',
+        'amount_refunded': 'numeric'
     },
     '_replayport_runs': {
         'run_id': 'string',

@@ -14,6 +14,7 @@ from tests.dbt.conftest import DEMO_KEY, DemoBuild, copy_warehouse, rows
 
 UNIT_TESTS = (
     "frustration_score_uses_documented_weights",
+    "partially_refunded_payments_count_net",
     "payments_attributed_to_latest_session_within_window",
     "attribution_window_is_configurable",
     "users_paid_again_only_within_repeat_window",
@@ -60,24 +61,67 @@ def test_every_session_once_in_fct_sessions(demo_build: DemoBuild) -> None:
 
 
 def test_revenue_reconciles_in_python(demo_build: DemoBuild) -> None:
-    """Independent of dbt's own tests: the succeeded charges in payments.json, in dollars."""
+    """Independent of dbt's own tests: the succeeded charges in payments.json, in dollars, net
+    of their partial refunds."""
     charges = json.loads(demo_build.manifest.payments.read_text())["data"]
     expected = sum(
-        Decimal(c["amount"]) / 100
+        Decimal(c["amount"] - c["amount_refunded"]) / 100
         for c in charges
         if c["status"] == "succeeded" and not c["refunded"]
     )
+    partly = [c for c in charges if c["amount_refunded"] and not c["refunded"]]
+    assert partly, "the demo has partial refunds"
     db = demo_build.settings.duckdb_path
-    [(payments, users, facts_total)] = rows(
+    [(payments, users, facts_total, partial_refunds, flagged)] = rows(
         db,
         """
         select (select sum(revenue) from posthog_replay_marts.fct_session_payments),
                (select sum(lifetime_revenue) from posthog_replay_marts.dim_users),
-               (select count(*) from posthog_replay_marts.fct_session_payments)
+               (select count(*) from posthog_replay_marts.fct_session_payments),
+               (select sum(refunded_amount) from posthog_replay_marts.fct_session_payments
+                where payment_status = 'succeeded'),
+               (select count(*) from posthog_replay_marts.fct_session_payments
+                where is_partially_refunded and revenue = net_amount
+                      and net_amount = amount - refunded_amount)
         """,
     )
     assert Decimal(payments) == Decimal(users) == expected
     assert facts_total == len(charges)
+    assert Decimal(partial_refunds) == sum(Decimal(c["amount_refunded"]) / 100 for c in partly)
+    assert flagged == len(partly)
+
+
+@pytest.mark.parametrize("loaded", ["before the refund column", "no payments"])
+def test_older_or_payment_less_warehouses_still_build(
+    demo_build: DemoBuild, tmp_path: Path, loaded: str
+) -> None:
+    """A warehouse loaded by a replayport without `amount_refunded` (until its next load adds
+    the column), or without any payments, builds: the missing column/table reads as null/empty."""
+    settings = copy_warehouse(demo_build, tmp_path / "older")
+    import duckdb
+
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        if loaded == "no payments":
+            con.execute("drop table posthog_replay.payment_identities")
+        else:
+            con.execute("alter table posthog_replay.payment_identities drop column amount_refunded")
+    result = run_dbt(settings, "build", select=["stg_payments__payments+"])
+    assert result.success, result.failures
+    [(revenue, refunded, expected)] = rows(
+        settings.duckdb_path,
+        """
+        select (select coalesce(sum(revenue), 0) from posthog_replay_marts.fct_session_payments),
+               (select coalesce(sum(refunded_amount), 0)
+                from posthog_replay_marts.fct_session_payments
+                where payment_status = 'succeeded'),
+               (select coalesce(sum(amount), 0) from posthog_replay_marts.fct_session_payments
+                where payment_status = 'succeeded')
+        """,
+    )
+    # without refund amounts, the successful payments count whole, as before the column
+    assert refunded == 0 and revenue == expected
+    if loaded == "no payments":
+        assert revenue == 0
 
 
 def test_payment_and_session_hashes_agree(demo_build: DemoBuild) -> None:

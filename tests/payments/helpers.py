@@ -25,15 +25,22 @@ def charge(
     status: str = "succeeded",
     refunded: bool = False,
     customer: str | None = None,
+    amount_refunded: int | None = None,
 ) -> dict[str, Any]:
-    """A Charge object with the fields Stripe documents (the ones the source reads)."""
+    """A Charge object with the fields Stripe documents (the ones the source reads).
+
+    `amount_refunded` (cents) defaults to the whole amount when `refunded`, else 0; Stripe sets
+    `refunded` once the whole amount is refunded.
+    """
     email = email if email is not None else f"Patient{index}@Example.test "
+    if amount_refunded is None:
+        amount_refunded = amount if refunded else 0
     return {
         "id": f"ch_test{index:06d}",
         "object": "charge",
         "amount": amount,
         "amount_captured": amount if status == "succeeded" else 0,
-        "amount_refunded": amount if refunded else 0,
+        "amount_refunded": amount_refunded,
         "billing_details": {"email": email, "name": f"Patient {index}", "phone": None},
         "captured": status == "succeeded",
         "created": created,

@@ -39,6 +39,7 @@ __all__ = [
     "ARCHIVE_KEYS",
     "ARCHIVE_SCHEMAS",
     "Archive",
+    "contract_view",
     "hinted",
     "merge_streamed_exec",
 ]
@@ -75,6 +76,26 @@ def merge_streamed_exec() -> bool:
     100 files of `replay_events` peaks 580 MB higher and runs 13× longer than without).
     """
     return bool(typed_config("destination.filesystem.deltalake_streamed_exec", bool))
+
+
+def contract_view(table: str, dataset: ds.Dataset) -> ds.Dataset:
+    """`dataset` as the contract of `table` describes it: a column added to the contract after
+    the table was written reads as null until a write brings it (Delta then appends it at the
+    end), and columns come in the contract's order either way, so readers that cast to the
+    contract (the warehouse load) work on archives written by any version. A table holding
+    columns outside the contract is left as written.
+    """
+    contract = ARCHIVE_SCHEMAS.get(table)
+    stored = dataset.schema
+    if contract is None or stored.names == contract.names:
+        return dataset
+    if not set(stored.names) <= set(contract.names):
+        return dataset
+    fields = [
+        stored.field(name) if name in stored.names else contract.field(name)
+        for name in contract.names
+    ]
+    return dataset.replace_schema(pa.schema(fields, metadata=stored.metadata))
 
 
 class Archive:
@@ -155,10 +176,11 @@ class Archive:
         return DeltaTable(self.table_uri(table), storage_options=self.storage_options())
 
     def dataset(self, table: str) -> ds.Dataset | None:
-        """A pyarrow dataset over the current version of `table` (None when absent)."""
+        """A pyarrow dataset over the current version of `table` (None when absent), with the
+        contract's columns in the contract's order (`contract_view`)."""
         if not self.has_table(table):
             return None
-        return self.delta_table(table).to_pyarrow_dataset()
+        return contract_view(table, self.delta_table(table).to_pyarrow_dataset())
 
     def read(
         self, table: str, columns: Sequence[str] | None = None, filter: Any = None

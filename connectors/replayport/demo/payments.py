@@ -4,8 +4,9 @@ Every session that reached /account (the booking form was submitted) is followed
 by a deposit charge. Users who pay again (`DemoUser.pays_again`, rarely those who hit the /help
 console errors) get a visit fee within 30 days of their first deposit, sometimes a later
 follow-up. A few deposits are preceded by a declined attempt, a few error-hit deposits are
-refunded and one late follow-up is still pending. Charges carry the user's demo email, so the
-payments source hashes them to the same `email_hash` as the sessions.
+refunded, the first two visit fees are partly refunded (a fifth, as a goodwill discount) and one
+late follow-up is still pending. Charges carry the user's demo email, so the payments source
+hashes them to the same `email_hash` as the sessions.
 """
 
 from __future__ import annotations
@@ -148,15 +149,21 @@ def generate_demo_payments(
     refunded = set(after_errors[: min(len(after_errors), 2)])
     follow_ups = [i for i, p in enumerate(planned) if p[4] == "follow_up"]
     pending = {max(follow_ups, key=lambda i: planned[i][1])} if follow_ups else set()
+    # Partial refunds by rule, not by the generator, so every other charge stays as it was.
+    visits = sorted(
+        (i for i, p in enumerate(planned) if p[4] == "repeat"), key=lambda i: planned[i][1]
+    )
+    partly_refunded = {i: planned[i][2] // 5 // 100 * 100 for i in visits[:2]}
 
     charges: list[dict[str, Any]] = []
     for i, (user, created, amount, description, _) in enumerate(planned):
         status = "pending" if i in pending else "succeeded"
         if i in declined:
             # The patient's first card was declined; the retry a minute or two later went through.
-            charges.append(_charge(seed, user, created, amount, description, "failed", False))
+            charges.append(_charge(seed, user, created, amount, description, "failed", 0))
             created += rng.randint(60, 150)
-        charges.append(_charge(seed, user, created, amount, description, status, i in refunded))
+        refund = amount if i in refunded else partly_refunded.get(i, 0)
+        charges.append(_charge(seed, user, created, amount, description, status, refund))
     charges.sort(key=lambda charge: (-charge["created"], charge["id"]))
     return charges
 
@@ -225,10 +232,10 @@ def _charge(
     amount: int,
     description: str,
     status: str,
-    refunded: bool,
+    amount_refunded: int,
 ) -> dict[str, Any]:
     """One Charge object with the fields Stripe documents (the subset a payments source reads,
-    plus the usual companions)."""
+    plus the usual companions). `refunded` is set once the whole amount is refunded."""
     succeeded = status == "succeeded"
     charge_id = "ch_" + _token(seed, "charge", user.index, created, status, length=24)
     return {
@@ -236,7 +243,7 @@ def _charge(
         "object": "charge",
         "amount": amount,
         "amount_captured": amount if succeeded else 0,
-        "amount_refunded": amount if refunded else 0,
+        "amount_refunded": amount_refunded,
         "billing_details": {
             "address": {
                 "city": None,
@@ -262,7 +269,7 @@ def _charge(
         "outcome": _DECLINE["outcome"] if status == "failed" else _AUTHORIZED,
         "paid": succeeded,
         "receipt_email": user.email,
-        "refunded": refunded,
+        "refunded": amount_refunded == amount,
         "status": status,
     }
 

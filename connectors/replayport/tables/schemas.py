@@ -183,8 +183,13 @@ PAYMENT_IDENTITIES = pa.schema(
         pa.field("hash_key_id", pa.string()),
         pa.field("source", pa.string()),
         *_PROVENANCE,
+        # added after the first release, so last: Delta appends evolved columns, and archives
+        # written before it then have the same column order as new ones
+        pa.field("amount_refunded", pa.decimal128(18, 2)),
     ]
 )
+"""`amount` and `amount_refunded` are major currency units; `amount_refunded` is null when the
+input does not say (files without a refund column, PaymentIntents)."""
 
 RUNS = pa.schema(
     [

@@ -64,6 +64,8 @@ attributed as (
         payments.payment_status,
         payments.payment_source,
         payments.amount,
+        payments.amount_refunded,
+        payments.net_amount,
         payments.revenue,
         payments.reporting_revenue,
         {{ seconds_between(
@@ -72,6 +74,7 @@ attributed as (
         ) }} as seconds_after_session_start,
         payments.is_succeeded,
         payments.is_in_revenue_currency,
+        payments.is_partially_refunded,
         coalesce(
             last_touch_sessions.session_id is not null, false
         ) as is_attributed,

@@ -1,5 +1,6 @@
 -- One row per payment, with the session it is attributed to (null when none).
 -- Every payment is here, so revenue reconciles with payment_identities.
+-- `revenue` is net of refunds (amount - refunded_amount) for successful ones.
 with
 
 payments as (
@@ -28,6 +29,8 @@ payments_joined_to_sessions as (
         sessions.start_url as session_start_url,
         sessions.device_type as session_device_type,
         payments.amount,
+        payments.amount_refunded as refunded_amount,
+        payments.net_amount,
         payments.revenue,
         payments.reporting_revenue,
         payments.seconds_after_session_start,
@@ -36,6 +39,7 @@ payments_joined_to_sessions as (
         sessions.rage_click_count as session_rage_click_count,
         payments.is_succeeded,
         payments.is_in_revenue_currency,
+        payments.is_partially_refunded,
         payments.is_attributed,
         coalesce(
             sessions.has_console_errors, false

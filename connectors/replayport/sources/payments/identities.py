@@ -1,9 +1,10 @@
 """Payments → hashed `payment_identities` rows (Arrow), the one place payment PII is handled.
 
 Every input (Stripe objects, file rows, warehouse rows) ends up as a `PaymentRow`: identifiers
-hashed with the same `IdentifierHasher` (and key) as PostHog identifiers, amounts in major
-currency units as `Decimal`, timestamps UTC. Raw emails and customer ids never leave this module
-and never reach disk: the Arrow tables built here are the first thing dlt sees.
+hashed with the same `IdentifierHasher` (and key) as PostHog identifiers, amounts (`amount`,
+`amount_refunded`) in major currency units as `Decimal`, timestamps UTC. Raw emails and customer
+ids never leave this module and never reach disk: the Arrow tables built here are the first thing
+dlt sees.
 """
 
 from __future__ import annotations
@@ -52,28 +53,32 @@ class PaymentRow(NamedTuple):
     currency: str | None
     status: str | None
     created_at: datetime | None
+    amount_refunded: Decimal | None
 
 
 def minor_to_major(amount: Any, currency: str | None) -> Decimal | None:
     """Stripe's integer minor units (cents) → major units, rounded to the contract's 2 places."""
     if amount is None or amount == "":
         return None
-    try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
-        raise InputError(f"payment amount is not a number: {str(amount)[:20]!r}") from None
-    if (currency or "").lower() not in ZERO_DECIMAL_CURRENCIES:
-        value = value / 100
-    return value.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+    minor = (currency or "").lower() not in ZERO_DECIMAL_CURRENCIES
+    return _cents(amount, 100 if minor else 1)
 
 
 def _major(amount: Any) -> Decimal | None:
     if amount is None or amount == "":
         return None
+    return _cents(amount, 1)
+
+
+def _cents(amount: Any, divisor: int) -> Decimal:
+    """`amount / divisor` rounded to 2 places; NaN, infinities and text are no amounts."""
     try:
-        return Decimal(str(amount)).quantize(_CENT, rounding=ROUND_HALF_EVEN)
+        value = (Decimal(str(amount)) / divisor).quantize(_CENT, rounding=ROUND_HALF_EVEN)
     except InvalidOperation:
-        raise InputError(f"payment amount is not a number: {str(amount)[:20]!r}") from None
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise InputError(f"payment amount is not a number: {str(amount)[:20]!r}")
+    return value
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -100,14 +105,43 @@ def parse_timestamp(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _status(obj: Mapping[str, Any]) -> str | None:
-    """Stripe's status, except that a fully refunded charge reads `refunded`.
-
-    The contract has no refund column; counting a refunded charge as revenue would overstate it,
-    so a full refund is folded into the status (partial refunds stay `succeeded`).
+def _refunded_amount(
+    amount: Decimal | None, refunded: Decimal | None, payment_id: str
+) -> Decimal | None:
+    """`refunded` checked against `amount`: a refund is never negative nor larger than what was
+    paid. Such a value is a broken export, not a payment: the input is rejected, like an amount
+    that is not a number (clamping it would silently change revenue).
     """
-    status = obj.get("status")
-    if obj.get("refunded") and status == "succeeded":
+    if refunded is None:
+        return None
+    if refunded < 0:
+        raise InputError(
+            f"payment {payment_id[:40]!r}: refunded amount {refunded} is negative "
+            "(refunds are positive amounts)"
+        )
+    if amount is not None and refunded > amount:
+        raise InputError(
+            f"payment {payment_id[:40]!r}: refunded amount {refunded} exceeds the amount {amount}"
+        )
+    return refunded
+
+
+def _status(
+    status: Any, refunded: bool, amount: Decimal | None, amount_refunded: Decimal | None
+) -> str | None:
+    """The input's status, except that a fully refunded payment reads `refunded`.
+
+    Fully refunded: the `refunded` flag is set, or the refunded amount is the whole (non-zero)
+    amount. Partial refunds stay `succeeded`; their `amount_refunded` is subtracted from
+    revenue downstream (dbt's `net_amount`).
+    """
+    full = refunded or (
+        amount is not None
+        and amount > 0
+        and amount_refunded is not None
+        and amount_refunded == amount
+    )
+    if full and status == "succeeded":
         return "refunded"
     return str(status) if status is not None else None
 
@@ -117,6 +151,12 @@ def row_from_stripe(obj: Mapping[str, Any], hasher: IdentifierHasher) -> Payment
 
     Email: `billing_details.email`, then `receipt_email`, then an expanded `customer.email`.
     PaymentIntents count what was received (`amount_received`) once they succeeded.
+    Refunds: a Charge's `amount_refunded` (0 when absent, Stripe's default); a PaymentIntent
+    carries no refund amount, so its `amount_refunded` stays null (unknown).
+
+    Raises:
+        InputError: No `id`, an amount that is not a number, or a refunded amount that is
+            negative or larger than the amount.
     """
     customer = obj.get("customer")
     customer_email = None
@@ -132,14 +172,21 @@ def row_from_stripe(obj: Mapping[str, Any], hasher: IdentifierHasher) -> Payment
     payment_id = obj.get("id")
     if not payment_id:
         raise InputError("a Stripe object without an `id`")
+    major = minor_to_major(amount, currency)
+    refunded = None
+    if obj.get("object") != "payment_intent":
+        raw_refunded = obj.get("amount_refunded")
+        refunded = minor_to_major(0 if raw_refunded in (None, "") else raw_refunded, currency)
+    refunded = _refunded_amount(major, refunded, str(payment_id))
     return PaymentRow(
         payment_id=str(payment_id),
         email_hash=hasher.hash_email(email),
         customer_id_hash=hasher.hash_id(customer),
-        amount=minor_to_major(amount, currency),
+        amount=major,
         currency=currency,
-        status=_status(obj),
+        status=_status(obj.get("status"), bool(obj.get("refunded")), major, refunded),
         created_at=parse_timestamp(obj.get("created")),
+        amount_refunded=refunded,
     )
 
 
@@ -159,7 +206,11 @@ class ColumnMapping:
         status: Payment status (`succeeded`, `pending`, `failed`, ...).
         created_at: Creation time (unix seconds or ISO-8601).
         refunded: Optional boolean column; true turns `succeeded` into `refunded`.
-        amount_unit: `minor` (Stripe, Fivetran, Airbyte) or `major` (e.g. 12.50).
+        amount_refunded: Optional refunded amount (same unit as `amount`; Stripe, Fivetran and
+            Airbyte call it `amount_refunded`). Null when absent; a refund of the whole amount
+            turns `succeeded` into `refunded`, a negative one or one above the amount is an error.
+        amount_unit: `minor` (Stripe, Fivetran, Airbyte) or `major` (e.g. 12.50), for `amount`
+            and `amount_refunded` alike.
     """
 
     payment_id: str = "id"
@@ -170,6 +221,7 @@ class ColumnMapping:
     status: str = "status"
     created_at: str = "created"
     refunded: str = "refunded"
+    amount_refunded: str = "amount_refunded,refunded_amount,refund_amount"
     amount_unit: str = "minor"
 
     @classmethod
@@ -205,6 +257,7 @@ class ColumnMapping:
             "status",
             "created_at",
             "refunded",
+            "amount_refunded",
         ):
             for candidate in self.candidates(field):
                 if candidate.lower() in lower and lower[candidate.lower()] not in needed:
@@ -238,20 +291,31 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
+def _money(
+    row: Mapping[str, Any], mapping: ColumnMapping, field: str, currency: str | None
+) -> Decimal | None:
+    """The amount in `field`'s column, in major units (`mapping.amount_unit` says the input's)."""
+    raw = _pick(row, mapping.candidates(field))
+    return minor_to_major(raw, currency) if mapping.amount_unit == "minor" else _major(raw)
+
+
 def row_from_mapping(
     row: Mapping[str, Any], mapping: ColumnMapping, hasher: IdentifierHasher
 ) -> PaymentRow:
-    """One input row (file or warehouse) → `PaymentRow`, through `mapping`."""
+    """One input row (file or warehouse) → `PaymentRow`, through `mapping`.
+
+    Raises:
+        InputError: No payment id, an amount that is not a number, or a refunded amount that
+            is negative or larger than the amount.
+    """
     payment_id = _pick(row, mapping.candidates("payment_id"))
     if payment_id is None:
         raise InputError("a payment row without a payment id")
     currency = _pick(row, mapping.candidates("currency"))
     currency = str(currency).lower() if currency is not None else None
-    raw_amount = _pick(row, mapping.candidates("amount"))
-    amount = (
-        minor_to_major(raw_amount, currency)
-        if mapping.amount_unit == "minor"
-        else _major(raw_amount)
+    amount = _money(row, mapping, "amount", currency)
+    amount_refunded = _refunded_amount(
+        amount, _money(row, mapping, "amount_refunded", currency), str(payment_id)
     )
     status = _pick(row, mapping.candidates("status"))
     refunded = _pick(row, mapping.candidates("refunded"))
@@ -261,8 +325,9 @@ def row_from_mapping(
         customer_id_hash=hasher.hash_id(_pick(row, mapping.candidates("customer_id"))),
         amount=amount,
         currency=currency,
-        status=_status({"status": status, "refunded": _truthy(refunded) if refunded else False}),
+        status=_status(status, _truthy(refunded) if refunded else False, amount, amount_refunded),
         created_at=parse_timestamp(_pick(row, mapping.candidates("created_at"))),
+        amount_refunded=amount_refunded,
     )
 
 

@@ -6,6 +6,38 @@ source as (
 
 ),
 
+amounts as (
+
+    select
+        *,
+        cast(amount as {{ dbt.type_numeric() }}) as paid_amount,
+        -- a refund the input did not state (loads from before the column
+        -- existed, inputs without a refund amount) is the whole amount of a
+        -- `refunded` payment, else nothing
+        cast(
+            coalesce(
+                amount_refunded,
+                case when lower(status) = 'refunded' then amount end,
+                0
+            ) as {{ dbt.type_numeric() }}
+        ) as refunded_amount
+
+    from source
+
+),
+
+net_amounts as (
+
+    select
+        *,
+        cast(
+            paid_amount - refunded_amount as {{ dbt.type_numeric() }}
+        ) as net_amount
+
+    from amounts
+
+),
+
 renamed as (
 
     select
@@ -22,17 +54,19 @@ renamed as (
         source as payment_source,
 
         ---------- numerics
-        cast(amount as {{ dbt.type_numeric() }}) as amount,
+        paid_amount as amount,
+        refunded_amount as amount_refunded,
+        net_amount,
+        -- revenue is what was paid and kept: partial refunds are subtracted
         case
-            when lower(status) = 'succeeded'
-                then cast(amount as {{ dbt.type_numeric() }})
+            when lower(status) = 'succeeded' then net_amount
             else cast(0 as {{ dbt.type_numeric() }})
         end as revenue,
         case
             when
                 lower(status) = 'succeeded'
                 and lower(currency) = lower('{{ var("revenue_currency") }}')
-                then cast(amount as {{ dbt.type_numeric() }})
+                then net_amount
             else cast(0 as {{ dbt.type_numeric() }})
         end as reporting_revenue,
 
@@ -41,12 +75,15 @@ renamed as (
         coalesce(
             lower(currency) = lower('{{ var("revenue_currency") }}'), false
         ) as is_in_revenue_currency,
+        coalesce(
+            lower(status) = 'succeeded' and refunded_amount > 0, false
+        ) as is_partially_refunded,
 
         ---------- timestamps
         created_at,
         extracted_at
 
-    from source
+    from net_amounts
 
 )
 
