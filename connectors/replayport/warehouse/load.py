@@ -309,7 +309,8 @@ def _runs_that_may_have_reprocessed(
         return set()
     counts: dict[str, int | None] = {}
     recorded = archive.dataset("_replayport_runs")
-    if recorded is not None and "sessions_reprocessed" in recorded.schema.names:
+    if recorded is not None:
+        # runs archived before the column existed read it as null (`contract_view`): unknown
         runs = recorded.to_table(columns=["run_id", "sessions_reprocessed"])
         pairs = zip(
             runs.column("run_id").to_pylist(),
