@@ -262,3 +262,31 @@ def test_contract_view_adds_missing_columns_and_orders_them(tmp_path: Path) -> N
     pq.write_table(reordered.append_column("extra", pa.array([1])), tmp_path / "other.parquet")
     other = ds.dataset(tmp_path / "other.parquet")
     assert contract_view("payment_identities", other).schema == other.schema
+
+
+def test_uncaptured_charges_are_not_revenue_and_partial_captures_count_what_was_captured(
+    tmp_path: Path,
+) -> None:
+    """Stripe reports an authorised, uncaptured charge as `succeeded` with `captured: false`;
+    capturing part of it refunds the rest, so `amount_refunded` already holds the difference."""
+    uncaptured = {**charge(1, T0, amount=5000), "captured": False, "amount_captured": 0}
+    partly = {
+        **charge(2, T0 + 10, amount=5000),
+        "amount_captured": 3000,
+        "amount_refunded": 2000,
+    }
+    _stripe(tmp_path, [uncaptured, partly])
+    rows = _rows(tmp_path / "w")
+    assert rows["ch_test000001"]["status"] == "requires_capture"
+    kept = rows["ch_test000002"]
+    assert (kept["status"], kept["amount"] - kept["amount_refunded"]) == (
+        "succeeded",
+        Decimal("30.00"),
+    )
+
+    exported = row_from_mapping(
+        {"id": "ch_csv", "Amount": "50.00", "Captured": "FALSE", "Status": "succeeded"},
+        ColumnMapping(amount_unit="major"),
+        HASHER,
+    )
+    assert exported.status == "requires_capture"

@@ -127,13 +127,21 @@ def _refunded_amount(
 
 
 def _status(
-    status: Any, refunded: bool, amount: Decimal | None, amount_refunded: Decimal | None
+    status: Any,
+    refunded: bool,
+    amount: Decimal | None,
+    amount_refunded: Decimal | None,
+    captured: bool | None = None,
 ) -> str | None:
-    """The input's status, except that a fully refunded payment reads `refunded`.
+    """The input's status, except that a fully refunded payment reads `refunded` and an
+    authorised but not captured charge reads `requires_capture`.
 
     Fully refunded: the `refunded` flag is set, or the refunded amount is the whole (non-zero)
     amount. Partial refunds stay `succeeded`; their `amount_refunded` is subtracted from
-    revenue downstream (dbt's `net_amount`).
+    revenue downstream (dbt's `net_amount`). A charge captured in part needs nothing more:
+    Stripe refunds the uncaptured rest, so it is in `amount_refunded`. A charge not captured
+    (yet) is Stripe `succeeded` with no money moved: the name Stripe gives that state on
+    PaymentIntents keeps it out of revenue until capture.
     """
     full = refunded or (
         amount is not None
@@ -143,6 +151,8 @@ def _status(
     )
     if full and status == "succeeded":
         return "refunded"
+    if captured is False and status == "succeeded":
+        return "requires_capture"
     return str(status) if status is not None else None
 
 
@@ -184,7 +194,9 @@ def row_from_stripe(obj: Mapping[str, Any], hasher: IdentifierHasher) -> Payment
         customer_id_hash=hasher.hash_id(customer),
         amount=major,
         currency=currency,
-        status=_status(obj.get("status"), bool(obj.get("refunded")), major, refunded),
+        status=_status(
+            obj.get("status"), bool(obj.get("refunded")), major, refunded, _captured(obj)
+        ),
         created_at=parse_timestamp(obj.get("created")),
         amount_refunded=refunded,
     )
@@ -206,6 +218,8 @@ class ColumnMapping:
         status: Payment status (`succeeded`, `pending`, `failed`, ...).
         created_at: Creation time (unix seconds or ISO-8601).
         refunded: Optional boolean column; true turns `succeeded` into `refunded`.
+        captured: Optional boolean column; false (authorised, not captured) turns `succeeded`
+            into `requires_capture`, which is not revenue.
         amount_refunded: Optional refunded amount (same unit as `amount`; Stripe, Fivetran and
             Airbyte call it `amount_refunded`). Null when absent; a refund of the whole amount
             turns `succeeded` into `refunded`, a negative one or one above the amount is an error.
@@ -221,6 +235,7 @@ class ColumnMapping:
     status: str = "status"
     created_at: str = "created"
     refunded: str = "refunded"
+    captured: str = "captured"
     amount_refunded: str = "amount_refunded,refunded_amount,refund_amount"
     amount_unit: str = "minor"
 
@@ -257,6 +272,7 @@ class ColumnMapping:
             "status",
             "created_at",
             "refunded",
+            "captured",
             "amount_refunded",
         ):
             for candidate in self.candidates(field):
@@ -283,6 +299,13 @@ def _pick(row: Mapping[str, Any], columns: list[str]) -> Any:
         if value is not None and value != "":
             return value
     return None
+
+
+def _captured(obj: Mapping[str, Any]) -> bool | None:
+    """A Charge's `captured` flag; None for PaymentIntents (their status says it) or when absent."""
+    if obj.get("object") == "payment_intent" or obj.get("captured") is None:
+        return None
+    return bool(obj.get("captured"))
 
 
 def _truthy(value: Any) -> bool:
@@ -319,13 +342,20 @@ def row_from_mapping(
     )
     status = _pick(row, mapping.candidates("status"))
     refunded = _pick(row, mapping.candidates("refunded"))
+    captured = _pick(row, mapping.candidates("captured"))
     return PaymentRow(
         payment_id=str(payment_id),
         email_hash=hasher.hash_email(_pick(row, mapping.candidates("email"))),
         customer_id_hash=hasher.hash_id(_pick(row, mapping.candidates("customer_id"))),
         amount=amount,
         currency=currency,
-        status=_status(status, _truthy(refunded) if refunded else False, amount, amount_refunded),
+        status=_status(
+            status,
+            _truthy(refunded) if refunded else False,
+            amount,
+            amount_refunded,
+            None if captured is None else _truthy(captured),
+        ),
         created_at=parse_timestamp(_pick(row, mapping.candidates("created_at"))),
         amount_refunded=amount_refunded,
     )
