@@ -16,13 +16,16 @@ from tests.dbt.conftest import DEMO_KEY, DemoBuild, copy_warehouse, rows
 MODELS = Path(__file__).resolve().parents[2] / "dbt_project" / "models"
 
 
-def _unit_tests() -> list[str]:
+def _unit_tests() -> tuple[str, ...]:
     """Every unit test the project declares, so a new one is asserted without listing it."""
-    return [
+    return tuple(
         test["name"]
         for path in sorted(MODELS.rglob("*.yml"))
         for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", [])
-    ]
+    )
+
+
+UNIT_TESTS = _unit_tests()
 
 
 MARTS = (
@@ -48,10 +51,9 @@ def test_dbt_build_passes_models_data_tests_and_unit_tests(demo_build: DemoBuild
     assert "assert_no_fan_out_in_session_payments pass" in nodes
     assert "assert_revenue_reconciles_with_payment_identities pass" in nodes
     assert "assert_every_session_in_fct_sessions pass" in nodes
-    unit_tests = _unit_tests()
-    assert "revenue_sums_never_add_currencies" in unit_tests
-    assert "partially_refunded_payments_count_net" in unit_tests
-    for unit_test in unit_tests:
+    assert "revenue_sums_never_add_currencies" in UNIT_TESTS
+    assert "partially_refunded_payments_count_net" in UNIT_TESTS
+    for unit_test in UNIT_TESTS:
         assert f"{unit_test} pass" in nodes, f"unit test {unit_test} did not pass"
 
 
