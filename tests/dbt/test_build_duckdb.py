@@ -88,11 +88,11 @@ def test_revenue_reconciles_in_python(demo_build: DemoBuild) -> None:
         select (select sum(revenue) from posthog_replay_marts.fct_session_payments),
                (select sum(lifetime_revenue) from posthog_replay_marts.dim_users),
                (select count(*) from posthog_replay_marts.fct_session_payments),
-               (select sum(refunded_amount) from posthog_replay_marts.fct_session_payments
+               (select sum(amount_refunded) from posthog_replay_marts.fct_session_payments
                 where payment_status = 'succeeded'),
                (select count(*) from posthog_replay_marts.fct_session_payments
                 where is_partially_refunded and revenue = net_amount
-                      and net_amount = amount - refunded_amount)
+                      and net_amount = amount - amount_refunded)
         """,
     )
     assert Decimal(payments) == Decimal(users) == expected
@@ -121,7 +121,7 @@ def test_older_or_payment_less_warehouses_still_build(
         settings.duckdb_path,
         """
         select (select coalesce(sum(revenue), 0) from posthog_replay_marts.fct_session_payments),
-               (select coalesce(sum(refunded_amount), 0)
+               (select coalesce(sum(amount_refunded), 0)
                 from posthog_replay_marts.fct_session_payments
                 where payment_status = 'succeeded'),
                (select coalesce(sum(amount), 0) from posthog_replay_marts.fct_session_payments

@@ -1,6 +1,6 @@
 -- One row per payment, with the session it is attributed to (null when none).
 -- Every payment is here, so revenue reconciles with payment_identities.
--- `revenue` is net of refunds (amount - refunded_amount) for successful ones.
+-- `revenue` is net of refunds (amount - amount_refunded) for successful ones.
 with
 
 payments as (
@@ -29,7 +29,7 @@ payments_joined_to_sessions as (
         sessions.start_url as session_start_url,
         sessions.device_type as session_device_type,
         payments.amount,
-        payments.amount_refunded as refunded_amount,
+        payments.amount_refunded,
         payments.net_amount,
         payments.revenue,
         payments.reporting_revenue,
