@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from replayport.archive.store import Archive
@@ -60,3 +61,13 @@ def charges(count: int, start: int = T0, step: int = 3600) -> list[dict[str, Any
 
 def archived_payments(workdir: Path) -> pa.Table:
     return Archive(Settings.resolve(workdir)).read("payment_identities")
+
+
+def warehouse_charge_table(workdir: Path, columns: str, rows: str) -> None:
+    """A `stripe.charge` table (`columns`: its DDL column list, `rows`: VALUES tuples) in the
+    workdir's DuckDB, as a Fivetran-style connector would have loaded it."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(workdir / "replayport.duckdb")) as con:
+        con.execute("create schema stripe")
+        con.execute(f"create table stripe.charge ({columns})")
+        con.execute(f"insert into stripe.charge values {rows}")

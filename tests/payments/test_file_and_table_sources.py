@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -16,7 +15,13 @@ from replayport.errors import InputError
 from replayport.privacy.hashing import IdentifierHasher
 from replayport.sources.payments import ColumnMapping, archive_payments
 from replayport.sources.payments.identities import minor_to_major, parse_timestamp
-from tests.payments.helpers import HASH_KEY, T0, archived_payments, charges
+from tests.payments.helpers import (
+    HASH_KEY,
+    T0,
+    archived_payments,
+    charges,
+    warehouse_charge_table,
+)
 
 HASHER = IdentifierHasher(HASH_KEY)
 
@@ -104,27 +109,20 @@ def test_missing_required_column_names_the_mapping(tmp_path: Path) -> None:
 def test_fivetran_charge_table_in_the_warehouse(tmp_path: Path) -> None:
     """Fivetran's stripe.charge layout: cents, flattened billing email, `customer_id`."""
     workdir = tmp_path / "w"
-    workdir.mkdir()
-    with duckdb.connect(str(workdir / "replayport.duckdb")) as con:
-        con.execute("create schema stripe")
-        con.execute(
-            """
-            create table stripe.charge (
-                id varchar, amount bigint, currency varchar, status varchar,
-                created timestamp, customer_id varchar, receipt_email varchar,
-                billing_detail_email varchar, refunded boolean, _fivetran_synced timestamp
-            )
-            """
-        )
-        con.execute(
-            """
-            insert into stripe.charge values
-            ('ch_f1', 4200, 'usd', 'succeeded', '2025-10-01 10:00:00', 'cus_1', null,
-             'Bo@Example.test', false, now()),
-            ('ch_f2', 990, 'usd', 'succeeded', '2025-10-02 10:00:00', 'cus_2',
-             'cy@example.test', null, true, now())
-            """
-        )
+    warehouse_charge_table(
+        workdir,
+        """
+        id varchar, amount bigint, currency varchar, status varchar,
+        created timestamp, customer_id varchar, receipt_email varchar,
+        billing_detail_email varchar, refunded boolean, _fivetran_synced timestamp
+        """,
+        """
+        ('ch_f1', 4200, 'usd', 'succeeded', '2025-10-01 10:00:00', 'cus_1', null,
+         'Bo@Example.test', false, now()),
+        ('ch_f2', 990, 'usd', 'succeeded', '2025-10-02 10:00:00', 'cus_2',
+         'cy@example.test', null, true, now())
+        """,
+    )
     result = archive_payments(
         Settings.resolve(workdir), "table", HASHER, table="stripe.charge", destination="duckdb"
     )

@@ -22,7 +22,13 @@ from replayport.sources.payments import ColumnMapping, StripeClient, archive_pay
 from replayport.sources.payments.identities import row_from_mapping, row_from_stripe
 from replayport.tables.schemas import PAYMENT_IDENTITIES
 from replayport.warehouse.load import load_from_archive
-from tests.payments.helpers import HASH_KEY, T0, archived_payments, charge
+from tests.payments.helpers import (
+    HASH_KEY,
+    T0,
+    archived_payments,
+    charge,
+    warehouse_charge_table,
+)
 from tests.payments.stripe_emulator import DEFAULT_KEY, StripeEmulator
 
 HASHER = IdentifierHasher(HASH_KEY)
@@ -179,18 +185,13 @@ def test_an_impossible_refund_in_a_file_stops_the_import_and_names_the_payment(
 
 def test_fivetran_charge_table_refunds(tmp_path: Path) -> None:
     workdir = tmp_path / "w"
-    workdir.mkdir()
-    with duckdb.connect(str(workdir / "replayport.duckdb")) as con:
-        con.execute("create schema stripe")
-        con.execute(
-            "create table stripe.charge (id varchar, amount bigint, amount_refunded bigint, "
-            "currency varchar, status varchar, created timestamp, refunded boolean)"
-        )
-        con.execute(
-            "insert into stripe.charge values "
-            "('ch_p', 4200, 1000, 'usd', 'succeeded', '2025-10-01 10:00:00', false), "
-            "('ch_f', 990, 990, 'usd', 'succeeded', '2025-10-02 10:00:00', true)"
-        )
+    warehouse_charge_table(
+        workdir,
+        "id varchar, amount bigint, amount_refunded bigint, currency varchar, status varchar, "
+        "created timestamp, refunded boolean",
+        "('ch_p', 4200, 1000, 'usd', 'succeeded', '2025-10-01 10:00:00', false), "
+        "('ch_f', 990, 990, 'usd', 'succeeded', '2025-10-02 10:00:00', true)",
+    )
     archive_payments(
         Settings.resolve(workdir), "table", HASHER, table="stripe.charge", destination="duckdb"
     )

@@ -20,7 +20,8 @@ from replayport.archive.store import ARCHIVE_SCHEMAS
 SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
 DIALECTS = ("postgres", "redshift", "snowflake", "bigquery")
 """The `sql/` folders, named as sqlglot names their dialects."""
-_PSQL_VARIABLE = re.compile(r":'?(\w+)'?")
+_PSQL_VARIABLE = re.compile(r"(?<!:):'?(\w+)'?")
+"""`:'name'` or `:name`, not the `::type` of a cast."""
 _SNOWFLAKE_VARIABLE = re.compile(r"\$(\w+)")
 _COMMENT = re.compile(r"--[^\n]*")
 _VACUUM = re.compile(r"VACUUM\b", re.IGNORECASE)
@@ -40,7 +41,7 @@ def _files() -> list[tuple[str, Path]]:
 def _without_client_variables(text: str, warehouse: str) -> str:
     """psql's `:'name'` / `:name` and Snowflake's `$name` are client-side: stand in a literal."""
     if warehouse in ("postgres", "redshift"):
-        return _PSQL_VARIABLE.sub("'value'", text.replace("::", "§")).replace("§", "::")
+        return _PSQL_VARIABLE.sub("'value'", text)
     if warehouse == "snowflake":
         return _SNOWFLAKE_VARIABLE.sub("'value'", text)
     return text

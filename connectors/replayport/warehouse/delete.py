@@ -62,16 +62,11 @@ def delete_rows(
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             return removed
+        col = _column(pipeline, client, column)
         for table in tables:
             if table not in known:
                 continue
-            name = pipeline.default_schema.naming.normalize_table_identifier(table)
-            col = client.escape_column_name(
-                pipeline.default_schema.naming.normalize_identifier(column)
-            )
-            removed[table] = _delete(
-                client, client.make_qualified_table_name(name), col, ids, count
-            )
+            removed[table] = _delete(client, _table(pipeline, client, table), col, ids, count)
         if not count:
             # re-applying the log after a load: dlt has just truncated the staging dataset
             return {}
@@ -80,11 +75,7 @@ def delete_rows(
                 for table in tables:
                     if table not in known:
                         continue
-                    name = pipeline.default_schema.naming.normalize_table_identifier(table)
-                    col = client.escape_column_name(
-                        pipeline.default_schema.naming.normalize_identifier(column)
-                    )
-                    qualified = client.make_qualified_table_name(name)
+                    qualified = _table(pipeline, client, table)
                     if _exists(client, qualified):
                         _delete(client, qualified, col, ids, count=False)
     return {table: rows for table, rows in removed.items() if rows}
@@ -106,17 +97,16 @@ def drop_superseded_rows(pipeline: dlt.Pipeline, run_ids: Collection[str]) -> No
     known = _loaded_tables(pipeline)
     if "sessions" not in known or not run_ids:
         return
-    naming = pipeline.default_schema.naming
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             return
-        sessions = client.make_qualified_table_name(naming.normalize_table_identifier("sessions"))
-        session_id = client.escape_column_name(naming.normalize_identifier("session_id"))
-        run_id = client.escape_column_name(naming.normalize_identifier("run_id"))
+        sessions = _table(pipeline, client, "sessions")
+        session_id = _column(pipeline, client, "session_id")
+        run_id = _column(pipeline, client, "run_id")
         for table in EVENT_TABLES:
             if table not in known:
                 continue
-            qualified = client.make_qualified_table_name(naming.normalize_table_identifier(table))
+            qualified = _table(pipeline, client, table)
             for run in sorted(run_ids):
                 client.execute_sql(
                     f"DELETE FROM {qualified} WHERE {run_id} <> {_quoted(run)} "
@@ -129,14 +119,30 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _delete(client: Any, qualified: str, column: str, ids: list[str], count: bool) -> int:
+def _table(pipeline: dlt.Pipeline, client: Any, table: str) -> str:
+    """`table` as the warehouse names it, qualified with the dataset."""
+    naming = pipeline.default_schema.naming
+    return str(client.make_qualified_table_name(naming.normalize_table_identifier(table)))
+
+
+def _column(pipeline: dlt.Pipeline, client: Any, column: str) -> str:
+    """`column` as the warehouse names it, quoted."""
+    naming = pipeline.default_schema.naming
+    return str(client.escape_column_name(naming.normalize_identifier(column)))
+
+
+def _delete(
+    client: Any, qualified: str, column: str, ids: list[str], count: bool, also: str = ""
+) -> int:
+    """DELETE the rows whose `column` is in `ids` (in chunks), `also` ANDed to each chunk's
+    condition; counts them first when `count`."""
     total = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         # literals, not placeholders: the drivers disagree on paramstyles (%s, ?, @p) and the
         # values are our own ids/hashes, quoted here
         in_list = ", ".join(_quoted(v) for v in chunk)
-        where = f"WHERE {column} IN ({in_list})"
+        where = f"WHERE {column} IN ({in_list}){also}"
         if count:
             rows = client.execute_sql(f"SELECT COUNT(*) FROM {qualified} {where}")
             found = int(rows[0][0]) if rows else 0
@@ -182,21 +188,15 @@ def apply_payment_erasures(archive: Archive, pipeline: dlt.Pipeline) -> None:
         )
         if email_hash in erased
     )
-    naming = pipeline.default_schema.naming
-    hashes = sorted(erased)
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             return
-        table = client.make_qualified_table_name(
-            naming.normalize_table_identifier("payment_identities")
-        )
-        email_hash = client.escape_column_name(naming.normalize_identifier("email_hash"))
-        payment_id = client.escape_column_name(naming.normalize_identifier("payment_id"))
+        payment_id = _column(pipeline, client, "payment_id")
         # the few later payments of erased emails, not a chunk of ids: NOT IN needs them all
         keep = f" AND {payment_id} NOT IN ({', '.join(map(_quoted, kept))})" if kept else ""
-        for start in range(0, len(hashes), _CHUNK):
-            in_list = ", ".join(_quoted(h) for h in hashes[start : start + _CHUNK])
-            client.execute_sql(f"DELETE FROM {table} WHERE {email_hash} IN ({in_list}){keep}")
+        table = _table(pipeline, client, "payment_identities")
+        email_hash = _column(pipeline, client, "email_hash")
+        _delete(client, table, email_hash, sorted(erased), count=False, also=keep)
 
 
 def apply_deletions(archive: Archive, pipeline: dlt.Pipeline) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.extract import DltSource
 
 from replayport.archive.store import Archive
 from replayport.config import Settings
@@ -149,7 +150,7 @@ def archive_payments(
         raise ConfigError(f"unknown payments source `{source}`; choose {choices}")
     archive = Archive(settings)
     erased = archive.erased_emails()
-    for resource in data.resources.values() if source == "stripe" else [data]:
+    for resource in data.resources.values() if isinstance(data, DltSource) else [data]:
         if erased:
             resource.add_map(_without_erased(erased, skipped))
         resource.add_map(_count_rows(counted))
